@@ -1,8 +1,7 @@
 # Sourced by scripts/*: make .venv (if missing) and install the package into it.
 # Usage: . scripts/_venv.sh [EXTRAS]   e.g. ". scripts/_venv.sh test"
 set -eu
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+ROOT=$(pwd)   # callers cd to the project root first
 PY=${PYTHON:-python3}
 if ! "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)'; then
     echo "pyde1 needs Python 3.11 or newer; $PY is $("$PY" --version 2>&1)" >&2

@@ -1,0 +1,1 @@
+"""Command-line programs over the pure core (no actors)."""
