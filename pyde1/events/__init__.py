@@ -68,7 +68,8 @@ EVENT_CLASSES: dict[str, type[Event]] = {**PUBLISHED_CLASSES, **INTERNAL_CLASSES
 def decode(payload: Mapping[str, Any], *, strict: bool = True) -> Event:
     """Rebuild any event from its payload dict, choosing the class by its ``class`` key."""
     if not isinstance(payload, Mapping):
-        raise EventDecodeError("event", None, f"payload must be an object, got {type(payload).__name__}")
+        raise EventDecodeError(
+            "event", None, f"payload must be an object, got {type(payload).__name__}")
     if "class" not in payload:
         raise EventDecodeError("event", "class", "missing")
     cls = EVENT_CLASSES.get(payload["class"]) if isinstance(payload["class"], str) else None

@@ -202,7 +202,8 @@ class Event:
                 object.__setattr__(self, key, self.create_time)
         if self.sender is None:
             if cls.DEFAULT_SENDER is None:
-                raise EventDecodeError(name, "sender", "required: this payload class has no default sender")
+                raise EventDecodeError(
+                    name, "sender", "required: this payload class has no default sender")
             object.__setattr__(self, "sender", cls.DEFAULT_SENDER)
         checks = [(key, _number) for key in ("arrival_time", "create_time", "event_time")]
         checks.append(("sender", _string))
@@ -271,7 +272,8 @@ class Event:
         if cls is Event:
             raise TypeError("use pyde1.events.decode() or a concrete payload class")
         if not isinstance(payload, Mapping):
-            raise EventDecodeError(name, None, f"payload must be an object, got {_describe(payload)}")
+            raise EventDecodeError(
+                name, None, f"payload must be an object, got {_describe(payload)}")
         if "class" in payload and payload["class"] != name:
             raise EventDecodeError(name, "class", f"payload is of class {payload['class']!r}")
         if strict:
@@ -279,8 +281,8 @@ class Event:
                 if key not in payload:
                     raise EventDecodeError(name, key, "missing")
             if payload["version"] != cls.VERSION:
-                raise EventDecodeError(
-                    name, "version", f"expected {cls.VERSION!r}, got {_describe(payload['version'])}")
+                got = _describe(payload["version"])
+                raise EventDecodeError(name, "version", f"expected {cls.VERSION!r}, got {got}")
             known = set(cls.wire_keys())
             unknown = [key for key in payload if key not in known]
             if unknown:
@@ -290,5 +292,9 @@ class Event:
             if key not in payload:
                 raise EventDecodeError(name, key, "missing")
             kwargs[key] = payload[key]
+        for key in ("arrival_time", "create_time", "event_time", "sender"):
+            if kwargs[key] is None:  # the constructor would fill it in; a payload must carry it
+                expected = "a string" if key == "sender" else "a number"
+                raise EventDecodeError(name, key, f"expected {expected}, got null")
         return cls(**kwargs)
 

@@ -233,12 +233,16 @@ class ScanDevice:
     rssi: int
 
     def __post_init__(self) -> None:
+        def bad(key: str, expected: str) -> EventDecodeError:
+            value = getattr(self, key)
+            return EventDecodeError("ScanDevice", key, f"expected {expected}, got {value!r}")
+
         if not isinstance(self.address, str):
-            raise EventDecodeError("ScanDevice", "address", f"expected a string, got {self.address!r}")
+            raise bad("address", "a string")
         if self.name is not None and not isinstance(self.name, str):
-            raise EventDecodeError("ScanDevice", "name", f"expected a string or null, got {self.name!r}")
+            raise bad("name", "a string or null")
         if isinstance(self.rssi, bool) or not isinstance(self.rssi, int):
-            raise EventDecodeError("ScanDevice", "rssi", f"expected an integer, got {self.rssi!r}")
+            raise bad("rssi", "an integer")
 
     def to_dict(self) -> dict[str, Any]:
         return {"address": self.address, "name": self.name, "rssi": self.rssi}
