@@ -1,0 +1,26 @@
+"""JSON v2 profiles: reading with precise errors, and the plan of writes that loads one into a DE1.
+
+    plan = plan_upload(parse_profile(source_bytes))
+    plan.writes            # (uuid, payload) in upload order
+    plan.id, plan.fingerprint, plan.warnings
+
+``pyde1.profile.tcl`` (de1app Tcl → JSON) is a separate module, imported on demand.
+"""
+
+from pyde1.profile.errors import ProfileError, TooManyFramesError
+from pyde1.profile.model import (
+    Exit, ExitCondition, ExitType, Limiter, Profile, Pump, Sensor, Step, Transition,
+)
+from pyde1.profile.parse import MAX_FRAMES, parse_profile, profile_from_document, profile_id
+from pyde1.profile.plan import UploadPlan, Write, plan_upload
+
+__all__ = [
+    "ProfileError", "TooManyFramesError", "Exit", "ExitCondition", "ExitType", "Limiter",
+    "Profile", "Pump", "Sensor", "Step", "Transition", "MAX_FRAMES", "parse_profile",
+    "profile_from_document", "profile_id", "UploadPlan", "Write", "plan_upload", "plan_source",
+]
+
+
+def plan_source(source: bytes) -> UploadPlan:
+    """Parse and plan in one call."""
+    return plan_upload(parse_profile(source))
