@@ -1,0 +1,96 @@
+"""Logging as pyDE1 users know it: a log file (reopened after logrotate moves it) and
+stderr, each with its own format and level from ``config.logging``; per-logger levels
+from ``LOGGERS``; ``--console`` / ``--level`` change only stderr.
+
+pyDE1's formats use ``%(processName)s`` because it ran one process per part. We run one
+thread per actor, so a filter puts the thread's name there: the log still says which
+part of the service wrote each line.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s"
+
+
+class _ThreadAsProcess(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.processName = threading.current_thread().name
+        return True
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _level(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, int):
+        return value
+    level = logging.getLevelName(str(value).upper())
+    return level if isinstance(level, int) else default
+
+
+def setup_logging(logging_config: Any, *, console: bool = False, level: str | None = None,
+                  log_directory: str | None = None) -> dict[str, Any]:
+    """Configure the root logger from ``config.logging``. Returns what was set up (for the
+    start-up log line). ``log_directory`` overrides the configured one (the demo uses it)."""
+    formatters = _get(logging_config, "formatters")
+    handlers = _get(logging_config, "handlers")
+    style = _get(formatters, "STYLE", "%") or "%"
+    logfile_fmt = _get(formatters, "LOGFILE", DEFAULT_FORMAT) or DEFAULT_FORMAT
+    stderr_fmt = _get(formatters, "STDERR", "%(levelname)s [%(processName)s] %(name)s: %(message)s")
+
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+        h.close()
+    root.setLevel(logging.DEBUG)
+    thread_filter = _ThreadAsProcess()
+
+    stderr = logging.StreamHandler(sys.stderr)
+    if console or level:
+        stderr.setFormatter(logging.Formatter(logfile_fmt, style=style))
+        stderr.setLevel(logging.DEBUG if console and not level else _level(level, logging.INFO))
+    else:
+        stderr.setFormatter(logging.Formatter(stderr_fmt, style=style))
+        stderr.setLevel(_level(_get(handlers, "STDERR"), logging.WARNING))
+    stderr.addFilter(thread_filter)
+    root.addHandler(stderr)
+
+    result: dict[str, Any] = {"stderr_level": logging.getLevelName(stderr.level), "file": None}
+    directory = log_directory or _get(logging_config, "LOG_DIRECTORY")
+    filename = _get(logging_config, "LOG_FILENAME")
+    if directory and filename:
+        path = Path(directory) / filename
+        try:
+            os.makedirs(directory, exist_ok=True)
+            # WatchedFileHandler reopens the file when logrotate moves it: no signal needed.
+            fh = logging.handlers.WatchedFileHandler(path)
+        except OSError as exc:
+            root.warning("cannot open log file %s (%s); logging to stderr only", path, exc)
+        else:
+            fh.setFormatter(logging.Formatter(logfile_fmt, style=style))
+            fh.setLevel(_level(_get(handlers, "LOGFILE"), logging.INFO))
+            fh.addFilter(thread_filter)
+            root.addHandler(fh)
+            result["file"] = str(path)
+
+    loggers = _get(logging_config, "LOGGERS") or {}
+    for name, lvl in dict(loggers).items():
+        # pyDE1 configs name loggers "root.bleak"; the logger itself is "bleak".
+        logger_name = name[5:] if name.startswith("root.") else name
+        logging.getLogger(logger_name).setLevel(_level(lvl, logging.INFO))
+    return result

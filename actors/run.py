@@ -1,0 +1,138 @@
+"""``pyde1-run``: load the config, set up logging, start the service, stop it cleanly.
+
+Exit status: 0 after a requested stop (SIGTERM, SIGINT/Ctrl-C, SIGHUP, SIGQUIT);
+2 for a bad config or bad arguments (nothing was started); 1 when the service could not
+start (the log says which actor and why); 70 (EX_SOFTWARE) after an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from pyde1 import __version__
+
+logger = logging.getLogger("pyde1.run")
+
+EX_CONFIG = 2
+EX_STARTUP = 1
+EX_SOFTWARE = 70
+DEFAULT_CONFIG = "/usr/local/etc/pyde1/pyde1.conf"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pyde1-run", description="Run the pyde1 DE1 controller service.")
+    p.add_argument("-c", metavar="FILE", dest="config",
+                   help=f"config file (default {DEFAULT_CONFIG}; built-in defaults if it is missing)")
+    p.add_argument("--console", action="store_true", help="log to stderr at DEBUG with timestamps")
+    p.add_argument("--level", metavar="LEVEL", help="stderr log level (e.g. info), with timestamps")
+    p.add_argument("--simulate", action="store_true",
+                   help="use the built-in simulator (DE1, scale, thermometer) instead of Bluetooth")
+    p.add_argument("--log-dir", metavar="DIR", help="write the log file here instead of LOG_DIRECTORY")
+    p.add_argument("--check-config", action="store_true", help="check the config file and exit")
+    p.add_argument("--migrate-only", action="store_true",
+                   help="check the config, open (and migrate) the database, then exit")
+    p.add_argument("--version", action="version", version=f"pyde1 {__version__}")
+    return p
+
+
+def load(path: str | None) -> Any:
+    """Load the config or exit 2 with every problem listed."""
+    from pyde1.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"pyde1-run: configuration has problems, not starting:\n{exc}", file=sys.stderr)
+        raise SystemExit(EX_CONFIG) from None
+
+
+def _install_signal_handlers(stop: threading.Event, received: list[int]) -> None:
+    def handler(signum, _frame):
+        if not received:
+            received.append(signum)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, handler)
+
+
+def _migrate_only(config: Any) -> int:
+    try:
+        from actors.db import migrate_only  # provided by the database part
+    except ImportError:
+        print("pyde1-run: the database part is not in this build; nothing to migrate", file=sys.stderr)
+        return EX_STARTUP
+    return migrate_only(config)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    t0 = time.monotonic()
+    config = load(args.config)
+    if args.check_config:
+        source = getattr(config, "source", None) or args.config or "built-in defaults"
+        for warning in getattr(config, "warnings", ()) or ():
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"config OK: {source}")
+        return 0
+
+    from actors.logsetup import setup_logging
+
+    log_info = setup_logging(getattr(config, "logging", None), console=args.console,
+                             level=args.level, log_directory=args.log_dir)
+    for warning in getattr(config, "warnings", ()) or ():
+        logger.warning("config: %s", warning)
+    logger.info("pyde1 %s starting (config %s, log file %s%s)", __version__,
+                getattr(config, "source", None) or args.config or "defaults", log_info["file"],
+                ", simulated devices" if args.simulate else "")
+    if args.migrate_only:
+        return _migrate_only(config)
+
+    from actors import systemd
+    from actors.service import Service
+    from actors.supervisor import StartupError
+
+    stop = threading.Event()
+    received: list[int] = []
+    _install_signal_handlers(stop, received)
+    service = Service(config, simulate=args.simulate)
+    try:
+        service.start()
+    except StartupError as exc:
+        logger.critical("pyde1 could not start: %s", exc)
+        return EX_STARTUP
+    except Exception:
+        logger.critical("pyde1 failed while starting", exc_info=True)
+        return EX_SOFTWARE
+    logger.info("pyde1 ready in %.2f s", time.monotonic() - t0)
+    systemd.notify("READY=1")
+    watchdog = systemd.Watchdog(service.healthy)
+    watchdog.start()
+    try:
+        stop.wait()
+        name = signal.Signals(received[0]).name if received else "request"
+        logger.info("stopping on %s", name)
+        systemd.notify("STOPPING=1")
+    finally:
+        watchdog.stop()
+        try:
+            result = service.stop()
+        except Exception:
+            logger.critical("error while stopping", exc_info=True)
+            return EX_SOFTWARE
+    stuck = [role for role, r in result.items() if r == "timeout"]
+    if stuck:
+        logger.error("these actors did not stop in time: %s", ", ".join(stuck))
+        return EX_SOFTWARE
+    logger.info("pyde1 stopped cleanly")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
