@@ -70,7 +70,8 @@ def tcl_to_json_profile(
     """Convert one de1app Tcl profile to a JSON v2.1 profile dict (insertion order = output order).
 
     ``author`` replaces the profile's author; ``reference_file`` is recorded as given;
-    ``created_at`` (default: now, local time) goes into ``creator.timestamp``.
+    ``created_at`` (default: now; naive times are taken as local) goes into
+    ``creator.timestamp`` with its UTC offset, to the second.
     Raises :class:`TclProfileError` naming the key and the reason.
     """
     pairs = read_tcl_pairs(text)
@@ -188,4 +189,6 @@ def _advanced_step(step: Reader) -> dict[str, Any]:
 
 def _timestamp(created_at: datetime.datetime | None) -> str:
     moment = created_at if created_at is not None else datetime.datetime.now()
-    return moment.astimezone().isoformat(timespec="seconds")
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local time with its offset
+    return moment.isoformat(timespec="seconds")

@@ -1,0 +1,22 @@
+advanced_shot {}
+author Tester
+espresso_decline_time 12
+espresso_hold_time 20
+espresso_pressure 6.0
+espresso_temperature 89.5
+espresso_temperature_0 99
+espresso_temperature_1 98
+espresso_temperature_2 97
+espresso_temperature_3 96
+final_desired_shot_volume 0
+final_desired_shot_weight 42
+flow_profile_decline 1.25
+flow_profile_hold 2.5
+maximum_pressure 8.6
+preinfusion_stop_pressure 2
+preinfusion_time 0
+pressure_end 4
+profile_notes {}
+profile_title {Hand flow/no preinfusion}
+settings_profile_type settings_2b
+tank_desired_water_temperature 0

@@ -1,0 +1,32 @@
+advanced_shot {}
+author Tester
+espresso_decline_time 25
+espresso_hold_time 10
+espresso_pressure 9.0
+espresso_temperature 93.0
+espresso_temperature_0 94.0
+espresso_temperature_1 92.0
+espresso_temperature_2 91.5
+espresso_temperature_3 90.0
+espresso_temperature_steps_enabled 1
+final_desired_shot_volume 40
+final_desired_shot_volume_advanced 0
+final_desired_shot_volume_advanced_count_start 0
+final_desired_shot_weight 38
+final_desired_shot_weight_advanced 99
+flow_profile_decline 1.2
+flow_profile_hold 2
+maximum_flow 4.5
+maximum_flow_range_default 1.0
+maximum_pressure 0
+maximum_pressure_range_default 0.9
+preinfusion_flow_rate 3.5
+preinfusion_stop_pressure 4.0
+preinfusion_time 7.3
+pressure_end 5.5
+profile_language en
+profile_notes {Pressure profile with every step.}
+profile_title {Hand pressure}
+settings_profile_type settings_2a
+tank_desired_water_temperature 0
+beverage_type espresso
