@@ -27,10 +27,10 @@ def section(cls: type, help: str, *, new: bool = False) -> Any:
                              metadata={"section": cls, "help": help, "new": new})
 
 
-def redefault(cls: type, name: str, default: Any) -> Any:
+def redefault(cls: type, name: str, default: Any, help: str | None = None) -> Any:
     """The key ``name`` of ``cls`` with another default (for the other programs' files)."""
     meta = next(f for f in dataclasses.fields(cls) if f.name == name).metadata
-    return key(default, meta["kind"], meta["help"], new=meta["new"])
+    return key(default, meta["kind"], help or meta["help"], new=meta["new"])
 
 
 @dataclasses.dataclass(frozen=True)

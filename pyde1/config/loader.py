@@ -347,6 +347,10 @@ def _build(cls: type, base: Any, prefix: str, collector: _Collector) -> Any:
             if assignment.line is not None:
                 lines[entry.name] = assignment.line
     result = dataclasses.replace(base, **changes) if changes else base
+    advice = getattr(result, "advice", None)
+    if advice is not None:
+        for name, message in advice():
+            collector.warn(prefix + name, lines.get(name), message)
     consistency = getattr(result, "consistency", None)
     if consistency is not None and len(collector.problems) == problems_before:
         for name, message in consistency():

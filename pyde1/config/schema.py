@@ -4,6 +4,7 @@ names: ``config.mqtt.TOPIC_ROOT``, ``config.de1.bump_resist.FLOW_THRESHOLD``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -126,6 +127,12 @@ class LoggingSection:
     LOGGERS: MappingProxyType = key(
         {"root.aiosqlite": "INFO", "root.asyncio": "INFO", "root.bleak": "INFO"}, LevelMap(),
         "level per logger: root.<name> = third-party logger <name>, other names are pyde1's")
+
+    def advice(self) -> list[tuple[str, str]]:
+        if self.LOG_FILENAME is not None and not re.fullmatch(LOG_FILENAME_PATTERN, self.LOG_FILENAME):
+            return [("LOG_FILENAME", "the logs resource cannot serve this file (names of "
+                     f"{LOG_FILENAME_PATTERN} only)")]
+        return []
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ class VisualizerConfig(ConfigFile):
 
 @dataclass(frozen=True)
 class ReplayMqtt:
-    TOPIC_ROOT: str = redefault(MqttClientSection, "TOPIC_ROOT", "KEpyDE1")
+    TOPIC_ROOT: str = redefault(MqttClientSection, "TOPIC_ROOT", "KEpyDE1", "topic prefix the "
+                                "sequence is replayed under (pyde1-replay -t overrides it)")
     CLIENT_ID_PREFIX: str = redefault(MqttClientSection, "CLIENT_ID_PREFIX", "pyde1-replay")
     BROKER_HOSTNAME: str = redefault(MqttClientSection, "BROKER_HOSTNAME", "::1")
     BROKER_PORT: int = redefault(MqttClientSection, "BROKER_PORT", 1883)
