@@ -12,6 +12,9 @@ defects fixed:
   (limits off, ``preinfusion_flow_rate`` 4, count start 0, beverage ``espresso``; with
   temperature steps disabled every step uses ``espresso_temperature``).
 
+``creator`` names this program (pyDE1 wrote ``legacy_to_json.py`` 0.0.2); ``reference_file``
+is what the caller passes (the ``-i`` path, the Visualizer profile URL, or None).
+
 Simple-profile expansion lives in :mod:`pyde1.profile.tcl_simple`.
 """
 
