@@ -17,7 +17,7 @@ import yaml
 
 from .errors import ConfigError, ConfigProblem
 from .fields import ConfigFile, SchemaEntry, entries
-from .kinds import Invalid, show
+from .kinds import MAX_NESTING, Invalid, show
 from .schema import Config
 from .tool_schemas import ReplayConfig, VisualizerConfig
 
@@ -40,6 +40,7 @@ class Assignment(NamedTuple):
     line: int | None
     origin: str = ""          # appended to messages, e.g. "(from environment variable X)"
     raw_text: str | None = None  # an environment value as typed, tried if the YAML reading fails
+    sublines: Mapping[str, int] | None = None  # lines of entries inside a mapping or list value
 
 
 class _Collector:
@@ -251,11 +252,31 @@ def _collect_mapping(node: yaml.MappingNode, cls: type, prefix: str, values: _Ya
             collector.problem(entry.path, line, f"unreadable value: {_reason(exc)}")
             continue
         if entry.section is None:
-            collector.assign(Assignment(entry.path, value, line))
+            collector.assign(Assignment(entry.path, value, line,
+                                        sublines=_entry_lines(value_node, "", {}, 0)))
         elif value is None:
             collector.warn(entry.path, line, "section is empty; using its defaults")
         else:
             collector.problem(entry.path, line, f"expected a mapping of keys, got {show(value)}")
+
+
+def _entry_lines(node: yaml.Node, prefix: str, found: dict[str, int], depth: int) -> dict[str, int]:
+    """Line of every entry inside a mapping or list value, by the sub-path the kinds use in
+    their messages (``setting.fan_threshold``, ``[1]``)."""
+    if depth > MAX_NESTING:
+        return found
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                path = _join(prefix, key_node.value)
+                found.setdefault(path, key_node.start_mark.line + 1)
+                _entry_lines(value_node, path, found, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            path = f"{prefix}[{index}]"
+            found.setdefault(path, item.start_mark.line + 1)
+            _entry_lines(item, path, found, depth + 1)
+    return found
 
 
 def _unknown(name: str, known: Mapping[str, SchemaEntry], what: str) -> str:
@@ -381,4 +402,7 @@ def _report(path: str, assignment: Assignment, issues: Iterable[tuple[str, str]]
     for subpath, message in issues:
         if assignment.origin:
             message = f"{message} {assignment.origin}"
-        collector.problem(_join(path, subpath) if subpath else path, assignment.line, message)
+        line = assignment.line
+        if subpath and assignment.sublines:
+            line = assignment.sublines.get(subpath, line)
+        collector.problem(_join(path, subpath) if subpath else path, line, message)
