@@ -30,13 +30,13 @@ from pyde1.profile.model import (
 from pyde1.protocol.enums import MAX_VOL_FLAG, FrameFlag
 from pyde1.protocol.fixed import F8_1_7, U8P1, U8P4, U10P0, FixedType, round_half_away
 from pyde1.protocol.frames import HeaderWrite, ShotExtFrame, ShotFrame, ShotTail
+from pyde1.protocol.mmr_packets import MMRWrite
 from pyde1.protocol.uuids import full_uuid
 
 HEADER_WRITE_UUID = full_uuid("a00f")
 FRAME_WRITE_UUID = full_uuid("a010")
 WRITE_TO_MMR_UUID = full_uuid("a006")
 
-TANK_TEMP_ADDRESS = 0x80380C      # MMR TANK_TEMP: integer °C, LE U32; 0 = no tank preheat
 MAX_TANK_TEMPERATURE = 100        # °C: water in the tank cannot be heated further
 DE1APP_MAXIMUM_FLOW = 6.0         # header MaximumFlow as de1app writes it
 
@@ -98,9 +98,8 @@ def fingerprint_of(payloads) -> str:
 
 
 def tank_temperature_write(celsius: int) -> bytes:
-    """WriteToMMR payload: Len 4, address BE, value LE U32, zero padding to 20 bytes."""
-    return (bytes((4,)) + TANK_TEMP_ADDRESS.to_bytes(3, "big")
-            + celsius.to_bytes(4, "little") + bytes(12))
+    """WriteToMMR payload for TANK_TEMP (integer °C; 0 = no tank preheat), padded to 20 bytes."""
+    return MMRWrite.register("TANK_TEMP", celsius).encode()
 
 
 class _Fitter:
