@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load(args.config)
     if args.check_config:
         source = getattr(config, "source", None) or args.config or "built-in defaults"
-        for warning in getattr(config, "warnings", ()) or ():
+        for warning in config.warning_lines():
             print(f"warning: {warning}", file=sys.stderr)
         print(f"config OK: {source}")
         return 0
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log_info = setup_logging(getattr(config, "logging", None), console=args.console,
                              level=args.level, log_directory=args.log_dir)
-    for warning in getattr(config, "warnings", ()) or ():
+    for warning in config.warning_lines():
         logger.warning("config: %s", warning)
     logger.info("pyde1 %s starting (config %s, log file %s%s)", __version__,
                 getattr(config, "source", None) or args.config or "defaults", log_info["file"],
