@@ -223,3 +223,53 @@ def test_document_level_errors(source, reason):
 def test_text_is_refused_because_the_id_needs_bytes():
     with pytest.raises(TypeError):
         parse_profile(_source(BASE).decode())
+
+
+# --- robustness: anything gives a Profile or a ProfileError, never another exception ----------
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from pyde1.profile import plan_upload  # noqa: E402
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
+                     st.floats(allow_nan=False), st.text(max_size=8),
+                     st.sampled_from(["", "2", "9.5", "-1", "1e400", "flow", "over", "water"]))
+_json = st.recursive(_scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=12)
+_step_keys = ["pump", "pressure", "flow", "transition", "temperature", "sensor", "seconds",
+              "volume", "weight", "exit", "limiter", "name"]
+
+
+def _plan_or_error(source: bytes) -> None:
+    try:
+        plan_upload(parse_profile(source))
+    except ProfileError as error:
+        assert error.path and error.reason
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=64))
+def test_random_bytes(data):
+    _plan_or_error(data)
+
+
+@settings(max_examples=300)
+@given(st.data())
+def test_mutated_profiles(data):
+    document = copy.deepcopy(BASE)
+    for _ in range(data.draw(st.integers(1, 3))):
+        step = document["steps"][data.draw(st.integers(0, 1))]
+        where = data.draw(st.sampled_from(["top", "step", "exit", "limiter"]))
+        value = data.draw(_json)
+        if where == "top":
+            document[data.draw(st.sampled_from(sorted(BASE)))] = value
+        elif where == "step":
+            step[data.draw(st.sampled_from(_step_keys))] = value
+        else:
+            target = step.setdefault(where, {})
+            if isinstance(target, dict):
+                target[data.draw(st.sampled_from(["type", "condition", "value", "range"]))] = value
+        if not isinstance(document.get("steps"), list) or len(document["steps"]) < 2:
+            break
+    _plan_or_error(json.dumps(document).encode())
