@@ -326,13 +326,20 @@ class StateInfo(Packet):
         return cls(values["state"], values["substate"])
 
     def _to_wire(self) -> dict[str, Any]:
-        state = self.raw_state if self.raw_state is not None else self.state
-        sub = self.raw_substate if self.raw_substate is not None else self.substate
-        if state == MachineState.UNKNOWN:
-            raise EncodeError("StateInfo.State", state, "UNKNOWN has no wire code")
-        if sub in (Substate.UNKNOWN, Substate.ERROR_UNKNOWN):
-            raise EncodeError("StateInfo.SubState", sub, f"{Substate(sub).name} has no wire code")
-        return {"state": int(state), "substate": int(sub)}
+        if self.raw_state is not None:
+            state = self.raw_state
+        elif self.state is MachineState.UNKNOWN:
+            raise EncodeError("StateInfo.State", self.state, "UNKNOWN has no wire code")
+        else:
+            state = int(self.state)
+        if self.raw_substate is not None:
+            sub = self.raw_substate
+        elif self.substate in (Substate.UNKNOWN, Substate.ERROR_UNKNOWN):
+            raise EncodeError("StateInfo.SubState", self.substate,
+                              f"{self.substate.name} has no wire code")
+        else:
+            sub = int(self.substate)
+        return {"state": state, "substate": sub}
 
     @property
     def is_error(self) -> bool:

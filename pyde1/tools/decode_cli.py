@@ -45,6 +45,10 @@ def _parse_hex(parts: Sequence[str]) -> bytes:
         raise ValueError("not hexadecimal: " + "".join(parts)) from None
 
 
+def _bytes(count: int) -> str:
+    return f"{count} byte" if count == 1 else f"{count} bytes"
+
+
 def _format_text(value: Any, indent: int = 2) -> list[str]:
     pad = " " * indent
     lines = []
@@ -85,14 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         packet = (decode_write if args.write else decode_notification)(char, data)
     except DecodeError as exc:
-        sys.stderr.write(f"{PROG}: {label}: {len(data)} bytes: {exc.reason}\n")
+        sys.stderr.write(f"{PROG}: {label}: {_bytes(len(data))}: {exc.reason}\n")
         return 2
 
     if args.json:
         print(json.dumps(packet_to_event_dict(packet)))
     else:
         kind = type(packet).__name__
-        print(f"{label}, {len(data)} bytes: {kind}")
+        print(f"{label}, {_bytes(len(data))}: {kind}")
         print("\n".join(_format_text(packet_to_dict(packet))))
     return 0
 
