@@ -22,8 +22,15 @@ class ConfigProblem(NamedTuple):
         if self.line is not None:
             where = f"{where}:{self.line}"
         if self.path:
-            return f"{where}: {self.path}: {self.message}"
-        return f"{where}: {self.message}"
+            return _printable(f"{where}: {self.path}: {self.message}")
+        return _printable(f"{where}: {self.message}")
+
+
+def _printable(text: str) -> str:
+    """One line whatever the keys in the file held: control characters shown escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class ConfigError(ValueError):
