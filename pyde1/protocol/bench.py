@@ -6,7 +6,7 @@ import time
 
 from pyde1.protocol.packets import ShotSample
 
-_SAMPLE = bytes.fromhex("12349000200 05C805D40005C005D0090000296".replace(" ", ""))
+_SAMPLE = bytes.fromhex("1234 9000 2000 5C80 5D4000 5C00 5D00 90 00 02 96")
 
 
 def shot_sample_codec_throughput(n: int = 100_000) -> dict:
