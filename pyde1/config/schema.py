@@ -17,6 +17,8 @@ POSITIVE_SECONDS = Number(0, low_open=True)
 SECONDS = Number(0)
 PATH = Text(matches(r".+", "expected a non-empty path"), type_name="path")
 LOG_FILENAME_PATTERN = r"[a-zA-Z0-9._-]+"
+BT_ADDRESS = Text(matches(r"([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}", "expected an address like "
+                          "D1:5E:00:00:00:01"), type_name="address")
 
 TOPIC = Text(matches(r"[^+#\x00]+", "expected a non-empty topic without '+', '#' or NUL"),
                   type_name="topic")
@@ -146,6 +148,12 @@ class BluetoothSection:
     ID_FILE_DIRECTORY: str = key("/var/lib/pyde1/", PATH, "where the .btid files of connected "
                                  "devices are kept (for clean-up after a crash)")
     ID_FILE_SUFFIX: str = key(".btid", Text(), "file name suffix of those files")
+    CONNECT_ATTEMPTS: int = key(3, Integer(1), "connection attempts per connect request before "
+                                "it fails", new=True)
+    CONNECT_BACKOFF: float = key(0.5, POSITIVE_SECONDS, "seconds before the second attempt "
+                                 "(doubled for each further one)", new=True)
+    CONNECT_BACKOFF_MAX: float = key(4.0, POSITIVE_SECONDS, "longest wait between attempts",
+                                     new=True)
     BACKEND: str = key("bleak", Choice("bleak", "simulator"),
                        "real Bluetooth (bleak) or the built-in simulator", new=True)
     ADAPTER: str | None = key(None, Nullable(Text()), "Bluetooth adapter to use (e.g. hci1); "
@@ -215,6 +223,11 @@ class SimulatorSection:
     SCALE: str = key("skale", Choice("skale", "acaia", "acaia_pyxis", "felicita", "decent",
                                      "bookoo", "none"), "simulated scale model (none = no scale)")
     THERMOMETER: bool = key(True, Boolean(), "simulate a BlueDOT thermometer")
+    DE1_ADDRESS: str = key("D1:5E:00:00:00:01", BT_ADDRESS, "Bluetooth address the simulated DE1 "
+                           "advertises")
+    FIRMWARE_BUILD: int = key(1333, Integer(0), "firmware build number the simulated DE1 reports")
+    START_STATE: str = key("Sleep", Text(matches(r"[A-Za-z]+", "expected a DE1 state name")),
+                           "DE1 state the simulation starts in (e.g. Sleep, Idle)")
 
 
 @dataclass(frozen=True)
