@@ -19,6 +19,8 @@ from pathlib import Path
 # name -> (module, function, what it measures). Parts add themselves here as they land.
 BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "bus": ("actors.bench.bus", "run", "actor bus: messages/s and delivery latency"),
+    "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
+    "profile-plan": ("actors.bench.core", "profile_plan", "JSON profile parse + upload plan throughput"),
 }
 
 
