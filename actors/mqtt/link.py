@@ -1,0 +1,153 @@
+"""One connection to the broker: a paho client with its will, and its outbox.
+
+pyDE1 opens one MQTT client per process, each with a will on its own status topic; a
+connection can carry only one will, so the bridge keeps one :class:`Link` per status
+topic (``notification`` carries the events, ``logging`` the log feed, the others only
+their status).
+
+Threads: paho's network thread (``loop_start``) runs the callbacks, which only ``notify``
+the actor (a ``tell``). Everything else — publishing, the outbox, ``online`` — belongs to
+the actor's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
+
+from actors.mqtt.messages import Inbound, LinkDown, LinkUp
+from actors.mqtt.outbox import OutMessage, Outbox
+from actors.mqtt.settings import MqttSettings
+
+STATUS_HERE = "Here"
+STATUS_GONE = "Gone"
+STATUS_DIED = "Died"
+
+paho_logger = logging.getLogger("pyde1.mqtt.paho")
+
+
+class Link:
+    def __init__(self, name: str, settings: MqttSettings, notify: Callable[[object], None],
+                 subscriptions: tuple[str, ...] = ()) -> None:
+        self.name = name
+        self.settings = settings
+        self.client_id = settings.client_id(name)
+        self.status_topic = settings.status_topic(name)
+        self.subscriptions = subscriptions
+        self.outbox = Outbox(settings.queue_limit)
+        self._notify = notify
+        self._client: mqtt.Client | None = None
+        # Actor-thread state and counters.
+        self.online = False
+        self.sent = 0
+        self.connects = 0
+        self.refusals = 0
+        self.failures = 0
+        self.last_error = ""
+
+    # -- lifecycle (actor thread) ------------------------------------------------------------
+    def start(self) -> None:
+        """Create the client and start connecting in paho's thread; never waits for the broker."""
+        s = self.settings
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             protocol=mqtt.MQTTv5, transport=s.transport)
+        client.enable_logger(paho_logger)
+        # The will is part of CONNECT: it must be set before the first connection.
+        client.will_set(self.status_topic, STATUS_DIED, qos=0, retain=True)
+        if s.username is not None:
+            client.username_pw_set(s.username, s.password)
+        if s.tls:
+            tls_args = {"ca_certs": s.tls_ca_certs, "certfile": s.tls_certfile, "keyfile": s.tls_keyfile,
+                        "cert_reqs": s.tls_cert_reqs, "tls_version": s.tls_version, "ciphers": s.tls_ciphers}
+            client.tls_set(**{k: v for k, v in tls_args.items() if v is not None})
+        client.reconnect_delay_set(min_delay=s.reconnect_delay_min, max_delay=s.reconnect_delay_max)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
+        client.connect_async(s.host, s.port, keepalive=s.keepalive,
+                             clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY)
+        self._client = client
+        client.loop_start()
+
+    def begin_stop(self, status: str | None, wait: float) -> None:
+        """Publish ``status`` (retained; waiting at most ``wait`` s) and disconnect. ``Died``
+        asks the broker to send the will instead. Call :meth:`finish_stop` afterwards: split
+        so that several links stop in parallel (paho's thread notices within a second)."""
+        client = self._client
+        if client is None:
+            return
+        was_online, self.online = self.online, False
+        try:
+            if status == STATUS_DIED:
+                client.disconnect(reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message"))
+                return
+            if was_online and status is not None:
+                info = client.publish(self.status_topic, status, qos=0, retain=True)
+                if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
+                    info.wait_for_publish(timeout=wait)
+            client.disconnect()
+        except Exception as exc:  # a half-closed socket must not stop the shutdown
+            paho_logger.debug("%s: error while disconnecting: %s", self.name, exc)
+
+    def finish_stop(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            client.loop_stop()
+
+    # -- publishing (actor thread) -----------------------------------------------------------
+    def try_publish(self, message: OutMessage) -> bool:
+        """Hand ``message`` to paho if the link is up. False: not sent (queue it)."""
+        if not self.online or self._client is None:
+            return False
+        info = self._client.publish(message.topic, message.payload, qos=0, retain=message.retain)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            return False  # lost before paho told us; its on_disconnect is on the way
+        self.sent += 1
+        return True
+
+    def subscribe_all(self) -> None:
+        if self._client is not None and self.subscriptions:
+            self._client.subscribe([(topic, 0) for topic in self.subscriptions])
+
+    # -- paho's thread: only tell the actor ----------------------------------------------------
+    def _tell(self, message: object) -> None:
+        try:
+            self._notify(message)
+        except Exception:  # the actor is gone; its on_stop will stop this client
+            pass
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self._tell(LinkDown(self.name, str(reason_code), refused=True))
+        else:
+            self._tell(LinkUp(self.name))
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._tell(LinkDown(self.name, str(reason_code)))
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._tell(LinkDown(self.name, "broker unreachable", unreachable=True))
+
+    def _on_message(self, client, userdata, message) -> None:
+        self._tell(Inbound(self.name, message.topic, bytes(message.payload)))
+
+    def stats(self) -> dict:
+        return {
+            "client_id": self.client_id,
+            "status_topic": self.status_topic,
+            "connected": self.online,
+            "queued": len(self.outbox),
+            "queue_limit": self.outbox.limit,
+            "dropped": self.outbox.dropped,
+            "sent": self.sent,
+            "connects": self.connects,
+            "refusals": self.refusals,
+            "failures": self.failures,
+            "last_error": self.last_error,
+        }
