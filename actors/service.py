@@ -121,7 +121,9 @@ class Service:
     def start(self) -> dict[str, str]:
         for name, why in self.build.absent.items():
             logger.warning("%s: absent (%s)", name, why)
+        sup = getattr(self.config, "supervisor", None)
         ref = Supervisor.start(self.ctx, self.build.specs, restart_policy(self.config),
+                               start_timeout=float(getattr(sup, "START_TIMEOUT", 10.0)),
                                stop_timeout=self.stop_timeout)
         self.supervisor = ref.proxy()
         try:
