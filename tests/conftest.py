@@ -54,6 +54,29 @@ def port() -> int:
 
 
 @pytest.fixture
+def serve_wsgi():
+    """Serve a WSGI app with a real waitress server on a free loopback port; returns its base URL."""
+    import threading
+
+    from waitress.server import create_server
+
+    servers = []
+
+    def serve(app, **kw) -> str:
+        server = create_server(app, host="127.0.0.1", port=0, **kw)
+        thread = threading.Thread(target=server.run, name="test-waitress", daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        host, port = server.socket.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    yield serve
+    for server, thread in servers:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
 def runtime():
     """A bus and a role table, and every actor stopped at the end of the test."""
     from actors.base import ServiceContext
