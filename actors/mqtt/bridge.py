@@ -225,13 +225,14 @@ class MqttBridge(ServiceActor):
         if link is None:
             return
         link.online = True
+        link.down_announced = link.refused_last = False
         link.connects += 1
         queued = len(link.outbox)
         s = self.settings
         if link.connects == 1:
             self.log.info("MQTT %s connected to %s:%d as %s", link.name, s.host, s.port, link.client_id)
         else:
-            self.log.warning("MQTT %s reconnected to %s:%d; sending %d queued message(s) (%d dropped so far)",
+            self.log.log(self._level(link), "MQTT %s reconnected to %s:%d; sending %d queued message(s) (%d dropped so far)",
                              link.name, s.host, s.port, queued, link.outbox.dropped)
         link.try_publish(OutMessage(link.status_topic, self._status_value(link.name), retain=True))
         link.subscribe_all()
@@ -242,38 +243,49 @@ class MqttBridge(ServiceActor):
             self._publish_ha_state()
         self.ctx.bus.publish(MqttLinkState(link.name, True, "connected", self.ctx.clock()))
 
+    @staticmethod
+    def _level(link: Link) -> int:
+        """The event connection's ups and downs are warnings; the other connections share
+        its fate, so theirs are detail."""
+        return logging.WARNING if link.name == NOTIFICATION else logging.INFO
+
     def _on_link_down(self, message: LinkDown) -> None:
         link = self._links.get(message.link)
         if link is None:
             return
         was_online, link.online = link.online, False
+        after_refusal, link.refused_last = link.refused_last, message.refused
         link.last_error = message.reason
         s = self.settings
         now = self.ctx.clock()
-        announce = was_online
         if message.refused:
             link.refusals += 1
-            announce = True
             n = self._log_limits.record(f"{link.name}:refused", now)
             if n is not None:
-                self.log.error(
+                # Every connection is refused alike: one error line, the rest as detail.
+                self.log.log(
+                    logging.ERROR if link.name == NOTIFICATION else logging.INFO,
                     "MQTT broker %s:%d refused the connection of %s: %s (%d time(s) since the last "
                     "report). Check mqtt.USERNAME / mqtt.PASSWORD and the broker's ACL; retrying "
                     "with backoff up to %g s, events are queued meanwhile", s.host, s.port,
                     link.client_id, message.reason, n, s.reconnect_delay_max)
-        elif message.unreachable:
+        elif was_online:
+            self.log.log(self._level(link), "MQTT %s lost the broker (%s); reconnecting with backoff, queueing up to "
+                             "%d message(s)", link.name, message.reason, s.queue_limit)
+        elif after_refusal:
+            return  # paho's disconnect that follows a refusal: already reported
+        else:
             link.failures += 1
-            announce = announce or link.failures == 1
             n = self._log_limits.record(f"{link.name}:unreachable", now)
             if n is not None:
-                self.log.warning("MQTT broker %s:%d unreachable for %s (%d attempt(s) since the last "
-                                 "report); retrying with backoff up to %g s, queueing up to %d message(s)",
-                                 s.host, s.port, link.name, n, s.reconnect_delay_max, s.queue_limit)
-        elif was_online:
-            self.log.warning("MQTT %s lost the broker (%s); reconnecting with backoff, queueing up to "
-                             "%d message(s)", link.name, message.reason, s.queue_limit)
-        if announce:
-            self.ctx.bus.publish(MqttLinkState(link.name, False, message.reason, now, message.refused))
+                self.log.log(self._level(link), "MQTT broker %s:%d unreachable for %s: %s (%d attempt(s) since the "
+                                 "last report); retrying with backoff up to %g s, queueing up to %d "
+                                 "message(s)", s.host, s.port, link.name, message.reason, n,
+                                 s.reconnect_delay_max, s.queue_limit)
+            if link.down_announced:
+                return
+        link.down_announced = True
+        self.ctx.bus.publish(MqttLinkState(link.name, False, message.reason, now, message.refused))
 
     def _on_lifecycle(self, message: ActorLifecycle) -> None:
         status = _LIFECYCLE_STATUS.get(message.kind)

@@ -31,6 +31,10 @@ STATUS_DIED = "Died"
 paho_logger = logging.getLogger("pyde1.mqtt.paho")
 
 
+def _paho_log(client, userdata, level, text) -> None:
+    paho_logger.debug("%s", text)
+
+
 class Link:
     def __init__(self, name: str, settings: MqttSettings, notify: Callable[[object], None],
                  subscriptions: tuple[str, ...] = ()) -> None:
@@ -49,6 +53,8 @@ class Link:
         self.refusals = 0
         self.failures = 0
         self.last_error = ""
+        self.down_announced = False  # an MqttLinkState(connected=False) went out since the last up
+        self.refused_last = False  # the last LinkDown was a refusal (paho's disconnect follows)
 
     # -- lifecycle (actor thread) ------------------------------------------------------------
     def start(self) -> None:
@@ -56,7 +62,9 @@ class Link:
         s = self.settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                              protocol=mqtt.MQTTv5, transport=s.transport)
-        client.enable_logger(paho_logger)
+        # paho reports every failed reconnect as an error; the bridge logs the state changes
+        # itself (rate-limited), so paho's own lines are debug detail.
+        client.on_log = _paho_log
         # The will is part of CONNECT: it must be set before the first connection.
         client.will_set(self.status_topic, STATUS_DIED, qos=0, retain=True)
         if s.username is not None:
