@@ -149,3 +149,13 @@ def test_record_payload_key_order():
     assert list(record_payload(make_record())) == [
         "version", "created", "levelname", "levelno", "message", "name", "process", "processName",
         "thread", "threadName"]
+
+
+def test_latency_benchmark_reports_percentiles(mosquitto_session):
+    from actors.mqtt.bench import event_to_subscriber_latency
+
+    result = event_to_subscriber_latency(30, mosquitto_session.host, mosquitto_session.port)
+    assert (result["n"], result["received"], result["lost"]) == (30, 30, 0)
+    assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    with pytest.raises(ValueError):
+        event_to_subscriber_latency(0, mosquitto_session.host, mosquitto_session.port)
