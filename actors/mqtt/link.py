@@ -22,7 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from actors.mqtt.messages import Inbound, LinkDown, LinkUp
 from actors.mqtt.outbox import OutMessage, Outbox
-from actors.mqtt.settings import MqttSettings
+from actors.mqtt.settings import MqttSettings, MqttSettingsError
 
 STATUS_HERE = "Here"
 STATUS_GONE = "Gone"
@@ -72,7 +72,11 @@ class Link:
         if s.tls:
             tls_args = {"ca_certs": s.tls_ca_certs, "certfile": s.tls_certfile, "keyfile": s.tls_keyfile,
                         "cert_reqs": s.tls_cert_reqs, "tls_version": s.tls_version, "ciphers": s.tls_ciphers}
-            client.tls_set(**{k: v for k, v in tls_args.items() if v is not None})
+            try:
+                client.tls_set(**{k: v for k, v in tls_args.items() if v is not None})
+            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+                raise MqttSettingsError("TLS", "cannot set up TLS with TLS_CA_CERTS / TLS_CERTFILE / "
+                                        f"TLS_KEYFILE / TLS_VERSION / TLS_CIPHERS: {exc}") from exc
         client.reconnect_delay_set(min_delay=s.reconnect_delay_min, max_delay=s.reconnect_delay_max)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
