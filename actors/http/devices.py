@@ -1,0 +1,84 @@
+"""What the gateway knows about devices without asking them: the last DeviceAvailability per
+role and the last StateUpdate, kept from bus events, and the readiness check of §1.2.
+
+Answering "is the DE1 ready?" from the last event means a request that needs a device that is
+not ready is refused at once, even while the device actor is busy (a profile upload, a
+connect), instead of waiting in its mailbox.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from actors.http.calls import Caller
+from pyde1.api import errors
+from pyde1.api.model import Need
+from pyde1.events import DeviceAvailability, DeviceAvailabilityState, StateUpdate
+from pyde1.lifecycle import ActorLifecycle, LifecycleKind
+
+ROLE_OF_NEED = {Need.DE1: "de1", Need.SCALE: "scale"}
+_GONE = {LifecycleKind.FAILED, LifecycleKind.GAVE_UP, LifecycleKind.STOPPED}
+_NOT_READY_BUT_CONNECTED = {DeviceAvailabilityState.CAPTURED.value, DeviceAvailabilityState.NOT_READY.value}
+
+
+class DeviceView:
+    """Thread-safe cache fed by the gateway actor's ``on_event`` and read by request threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._availability: dict[str, DeviceAvailability] = {}
+        self._state: StateUpdate | None = None
+
+    def on_event(self, event: Any) -> None:
+        with self._lock:
+            if isinstance(event, DeviceAvailability):
+                self._availability[event.role.value] = event
+            elif isinstance(event, StateUpdate):
+                self._state = event
+            elif isinstance(event, ActorLifecycle) and event.kind in _GONE:
+                # What a dead actor said no longer holds. (Not on STARTED: a starting device
+                # actor publishes its availability in on_start, before STARTED is sent.)
+                self._availability.pop(event.role, None)
+                if event.role == "de1":
+                    self._state = None
+
+    def availability_event(self, role: str) -> DeviceAvailability | None:
+        with self._lock:
+            return self._availability.get(role)
+
+    def state_event(self) -> StateUpdate | None:
+        with self._lock:
+            return self._state
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return {role: {"availability": ev.state.value, "id": ev.id, "name": ev.name,
+                           "since": ev.event_time}
+                    for role, ev in self._availability.items()}
+
+    def availability(self, caller: Caller, role: str) -> str:
+        """The role's DeviceAvailabilityState value: from the last event, else asked."""
+        event = self.availability_event(role)
+        if event is not None:
+            return event.state.value
+        value = caller.ask(role, "availability")
+        return getattr(value, "value", value)
+
+    def require(self, caller: Caller, needs) -> None:
+        """Raise 409 (device present, not ready) or 503 (no DE1 actor) unless every needed
+        device is ready. The message names the device and its availability, as pyDE1's
+        ``DE1NotConnectedError`` reasons do."""
+        for need in sorted(needs, key=lambda n: n.value):
+            role = ROLE_OF_NEED[need]
+            device = need.value
+            if not caller.has(role):
+                if need is Need.SCALE:
+                    raise errors.device_not_ready(device, "No scale present",
+                                                  "no scale actor is running")
+                caller.proxy(role)  # raises the 503 naming why the role is absent
+            state = self.availability(caller, role)
+            if state == DeviceAvailabilityState.READY.value:
+                continue
+            reason = "not ready" if state in _NOT_READY_BUT_CONNECTED else "not connected"
+            raise errors.device_not_ready(device, f"{device} {reason}", f"availability: {state}")

@@ -1,0 +1,117 @@
+"""PUT resources: scan, profiles, firmware. Bodies are checked completely before any actor is
+asked to do anything (a profile that cannot be encoded never reaches the DE1)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from actors.http.bindings import Env, field
+from pyde1.api import errors
+from pyde1.api.errors import ApiError
+from pyde1.api.model import Resource
+from pyde1.api.validate import validate_text
+from pyde1.profile import ProfileError, TooManyFramesError, UploadPlan, parse_profile, plan_upload
+from pyde1.protocol.errors import FirmwareImageError
+from pyde1.protocol.firmware import FirmwareImage
+
+log = logging.getLogger("pyde1.http")
+
+PutHandler = Callable[[Env, Resource, Any], list]
+JSON_V2 = "JSONv2"
+
+
+def plan_profile(source: bytes) -> UploadPlan:
+    """Parse and plan a JSON v2 profile; 400 naming the field that is wrong."""
+    try:
+        return plan_upload(parse_profile(source))
+    except TooManyFramesError as exc:
+        raise ApiError.of(400, "DE1APITooManyFramesError", str(exc)) from None
+    except ProfileError as exc:
+        raise ApiError.of(400, "DE1ProfileValidationError", str(exc)) from None
+
+
+def put_scan(env: Env, resource: Resource, body: bytes) -> list:
+    role = validate_text(resource, body)
+    started = env.caller.start("bluetooth", "scan", role)
+    # The scan runs in the background (results on MQTT); only a scan that failed at once is
+    # reported, e.g. the adapter refusing because another scan is in progress.
+    future = env.caller.wait(started, "bluetooth", "scan", resolve=False)
+    if future is not None and hasattr(future, "done") and future.done() and future.exception():
+        exc = future.exception()
+        status = 409 if "progress" in str(exc).lower() else errors.status_for(exc)
+        raise ApiError.of(status, type(exc).__name__, str(exc))
+    return []
+
+
+def _store(env: Env, source: bytes, fingerprint: str, required: bool) -> None:
+    if not env.caller.has("database"):
+        if required:
+            env.caller.proxy("database")  # 503 naming why there is no database
+        log.warning("profile %s not stored: no database actor is running", fingerprint)
+        return
+    try:
+        env.caller.ask("database", "store_profile", source, fingerprint)
+    except ApiError as exc:
+        if required:
+            raise
+        log.warning("profile uploaded but not stored: %s", exc.body)
+
+
+def _upload(env: Env, source: bytes, plan: UploadPlan) -> dict[str, str]:
+    result = env.caller.ask("de1", "upload_profile", source)
+    return {"fingerprint": field(result, "fingerprint", plan.fingerprint) or plan.fingerprint,
+            "id": field(result, "id", plan.id) or plan.id}
+
+
+def put_profile(env: Env, resource: Resource, body: bytes) -> list:
+    plan = plan_profile(body)
+    result = _upload(env, body, plan)
+    _store(env, body, result["fingerprint"], required=False)
+    return [result]
+
+
+def put_profile_store(env: Env, resource: Resource, body: bytes) -> list:
+    plan = plan_profile(body)
+    _store(env, body, plan.fingerprint, required=True)
+    return [{"fingerprint": plan.fingerprint, "id": plan.id}]
+
+
+def put_profile_id(env: Env, resource: Resource, cleaned: dict) -> list:
+    profile_id = cleaned["id"]
+    record = env.caller.ask("database", "get_profile", profile_id)
+    if record is None:
+        raise ApiError.of(404, "DE1DBNoMatchingRecord", f"No profile record for {profile_id}")
+    source = record if isinstance(record, (bytes, bytearray)) else field(record, "source")
+    source_format = JSON_V2 if isinstance(record, (bytes, bytearray)) else field(record, "source_format", JSON_V2)
+    if source_format != JSON_V2:
+        raise errors.value_error(f"profile {profile_id} is stored as {source_format}, not {JSON_V2}")
+    if isinstance(source, str):
+        source = source.encode("utf-8")
+    _upload(env, bytes(source), plan_profile(bytes(source)))
+    return []
+
+
+def put_firmware(env: Env, resource: Resource, body: bytes) -> list:
+    try:
+        FirmwareImage.parse(body)
+    except FirmwareImageError as exc:
+        raise ApiError.of(400, "DE1ValueError", f"not a DE1 firmware image: {exc}") from None
+    env.caller.ask("de1", "upload_firmware", bytes(body))
+    return []
+
+
+def put_firmware_cancel(env: Env, resource: Resource, body: Any) -> list:
+    env.caller.ask("de1", "cancel_firmware_upload")
+    return []
+
+
+PUTS: dict[str, PutHandler] = {
+    "scan": put_scan,
+    "de1/profile": put_profile,
+    "de1/profile/store": put_profile_store,
+    "de1/profile/id": put_profile_id,
+    "de1/firmware": put_firmware,
+    "de1/firmware/cancel": put_firmware_cancel,
+}
