@@ -126,7 +126,6 @@ def discovery_messages(topic_root: str, discovery_prefix: str = DEFAULT_DISCOVER
         payload = {
             "name": name,
             "unique_id": f"{node}_{object_id}",
-            "object_id": f"{node}_{object_id}",
             # A JSON null renders as "None", which HA shows as "unknown".
             "value_template": "{{ value_json.%s }}" % key,
             **common,
@@ -137,7 +136,6 @@ def discovery_messages(topic_root: str, discovery_prefix: str = DEFAULT_DISCOVER
     switch = {
         "name": "Power",
         "unique_id": f"{node}_power",
-        "object_id": f"{node}_power",
         "command_topic": power_command_topic(topic_root),
         "payload_on": "ON",
         "payload_off": "OFF",
