@@ -283,8 +283,10 @@ def test_switch_commands_reach_the_de1_and_junk_is_ignored(ha_bridge, mosquitto,
     # The DE1's refusal is reported in the log, without the bridge waiting for it.
     bridge_log.wait_for("the DE1 refused Home Assistant's Sleep: DE1 is busy (409)")
     bridge_log.wait_for("expected ON or OFF")
+    publish_raw(mosquitto.host, mosquitto.port, ha.birth_topic(settings.ha_discovery_prefix), b"maybe")
+    bridge_log.wait_for("expected online or offline")
     health = proxy.health().get(timeout=5)
-    assert health["inbound_rejected"] == 1 and health["alive"] is True
+    assert health["inbound_rejected"] == 2 and health["alive"] is True
 
     # No DE1 actor: logged and ignored.
     ctx.roles.set("de1", None)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -45,7 +46,7 @@ NOTIFICATION = "notification"
 LOGGING = "logging"
 #: Seconds to wait for an answer from the DE1 actor to a Home Assistant command.
 DE1_COMMAND_TIMEOUT = 30.0
-#: Seconds a clean stop waits for ``Gone`` to leave.
+#: Seconds a clean stop waits, in all, for ``Gone`` to leave on every connection.
 STOP_WAIT = 1.0
 
 _LIFECYCLE_STATUS = {
@@ -123,8 +124,17 @@ class MqttBridge(ServiceActor):
             timer.cancel()
         self._timers.clear()
         links = list(self._links.values())
+        if status != STATUS_DIED:
+            infos = [link.goodbye(status) for link in links]
+            deadline = time.monotonic() + STOP_WAIT
+            for info in infos:
+                if info is not None:
+                    try:
+                        info.wait_for_publish(timeout=max(0.0, deadline - time.monotonic()))
+                    except (RuntimeError, ValueError):
+                        pass
         for link in links:
-            link.begin_stop(status, STOP_WAIT)
+            link.disconnect(with_will=status == STATUS_DIED)
         for link in links:
             link.finish_stop()
         self._links.clear()

@@ -87,27 +87,37 @@ class Link:
         self._client = client
         client.loop_start()
 
-    def begin_stop(self, status: str | None, wait: float) -> None:
-        """Publish ``status`` (retained; waiting at most ``wait`` s) and disconnect. ``Died``
-        asks the broker to send the will instead. Call :meth:`finish_stop` afterwards: split
-        so that several links stop in parallel (paho's thread notices within a second)."""
-        client = self._client
-        if client is None:
-            return
-        was_online, self.online = self.online, False
+    def goodbye(self, status: str):
+        """Publish ``status`` (retained) if the link is up; returns paho's message info to wait
+        on, or None. First step of a stop: every link says goodbye, then the bridge waits for
+        all of them with one deadline, then disconnects them (:meth:`disconnect`)."""
+        if self._client is None or not self.online:
+            return None
         try:
-            if status == STATUS_DIED:
-                client.disconnect(reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message"))
-                return
-            if was_online and status is not None:
-                info = client.publish(self.status_topic, status, qos=0, retain=True)
-                if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    info.wait_for_publish(timeout=wait)
-            client.disconnect()
+            info = self._client.publish(self.status_topic, status, qos=0, retain=True)
         except Exception as exc:  # a half-closed socket must not stop the shutdown
+            paho_logger.debug("%s: could not say %s: %s", self.name, status, exc)
+            return None
+        return info if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS else None
+
+    def disconnect(self, with_will: bool = False) -> None:
+        """Close the connection. ``with_will``: ask the broker to publish the will (``Died``)
+        as if the connection had been lost."""
+        self.online = False
+        if self._client is None:
+            return
+        try:
+            if with_will:
+                self._client.disconnect(
+                    reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message"))
+            else:
+                self._client.disconnect()
+        except Exception as exc:
             paho_logger.debug("%s: error while disconnecting: %s", self.name, exc)
 
     def finish_stop(self) -> None:
+        """Stop paho's thread (it notices a disconnect within a second, so disconnect every
+        link before finishing any)."""
         client, self._client = self._client, None
         if client is not None:
             client.loop_stop()
