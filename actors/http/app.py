@@ -52,7 +52,7 @@ def _respond(handler: Handler, resource: Resource | None, parameter: str | None 
 
 def make_app(handler: Handler) -> bottle.Bottle:
     root = handler.settings.root
-    app = bottle.Bottle(catchall=True, autojson=False)
+    app = bottle.Bottle(catchall=True)
     for resource in ALL_RESOURCES:
         def serve(resource=resource, **params):
             return _respond(handler, resource, params.get(resource.parameter[0]) if resource.parameter else None)

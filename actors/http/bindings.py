@@ -7,16 +7,15 @@ the gateway and the rest of the service:
 role ``de1`` (DE1 actor; the first four come from ``ManagedDeviceActor``)
     ``availability() -> str``, ``request_capture()``, ``request_release()``,
     ``set_address(address | None, name=None)``, attributes ``address`` and ``name``;
-    ``get_state() -> StateUpdate | Mapping``, ``set_mode(mode: str)``,
+    ``state_info() -> Mapping`` (state, substate, last_updated), ``set_mode(mode: str)``,
     ``feature_flags() -> Mapping``, ``read_once_values() -> Mapping``,
-    ``read_mmr(name) -> value``, ``write_mmr(name, value)`` (register names of
-    ``pyde1.protocol.mmr``), ``shot_settings() -> ShotSettings | Mapping``,
-    ``write_shot_settings(changes: Mapping)`` (ShotSettings field names),
-    ``water_levels() -> WaterLevels | Mapping``, ``set_start_fill_level(level)``,
-    ``get_time() -> int``, ``set_time(timestamp)``, ``get_line_frequency() -> int``,
-    ``set_line_frequency(hz)``, ``profile_id() -> str | None``,
-    ``upload_profile(source: bytes) -> Mapping`` (id, fingerprint),
-    ``upload_firmware(image: bytes)``, ``cancel_firmware_upload()``;
+    ``read_mmr(name) -> {name: value}``, ``write_mmr(name, value)`` (register names of
+    ``pyde1.protocol.mmr``), ``get_shot_settings() -> Mapping``,
+    ``set_shot_settings(**fields)`` (ShotSettings field names), attribute ``water``
+    (WaterLevels or None), ``set_refill_level(mm)``, ``get_time() -> int``,
+    ``set_time(timestamp)``, attribute ``line_frequency``, ``set_line_frequency(hz)``,
+    ``profile() -> Mapping`` (id, fingerprint), ``upload_profile(source: bytes) -> Mapping``
+    (id, fingerprint), ``upload_firmware(image: bytes)``, ``cancel_firmware()``;
 role ``sequencer``
     ``get_control(area) -> Mapping`` and ``set_control(area, changes: Mapping)`` for the values
     pyde1 keeps itself, areas ``espresso``, ``steam``, ``hot_water``, ``hot_water_rinse`` (keys
@@ -53,7 +52,7 @@ class Env:
     def flush(self) -> None:
         if self.shot_settings:
             changes, self.shot_settings = dict(self.shot_settings), {}
-            self.caller.ask("de1", "write_shot_settings", changes)
+            self.caller.ask("de1", "set_shot_settings", **changes)
 
 
 Reader = Callable[[Env], Mapping[str, Any]]
@@ -185,7 +184,7 @@ def _write_mode(env: Env, body: Mapping[str, Any]) -> list:
 
 
 def _read_state(env: Env) -> Mapping[str, Any]:
-    state = env.caller.ask("de1", "get_state")
+    state = env.caller.ask("de1", "state_info")
     event = env.view.state_event()
     out: dict[str, Any] = {"state": {
         "state": _plain(field(state, "state")),
@@ -202,12 +201,12 @@ _bind("de1/state", _read_state)
 _bind("de1/feature_flags",
       lambda env: {"feature_flags": jsonable(env.caller.ask("de1", "feature_flags"))})
 _bind("de1/read_once_values", lambda env: jsonable(env.caller.ask("de1", "read_once_values")))
-_bind("de1/profile/id", lambda env: {"id": env.caller.ask("de1", "profile_id")})
-_bind("de1/firmware/id", lambda env: {"id": env.caller.ask("de1", "read_mmr", "CPU_FIRMWARE_BUILD")})
+_bind("de1/profile/id", lambda env: {"id": field(env.caller.ask("de1", "profile"), "id")})
+_bind("de1/firmware/id", lambda env: _read_registers(env, {"id": "CPU_FIRMWARE_BUILD"}))
 
 
 def _cancel_firmware(env: Env, body: Any) -> list:
-    env.caller.ask("de1", "cancel_firmware_upload")
+    env.caller.ask("de1", "cancel_firmware")
     return []
 
 
@@ -225,11 +224,20 @@ def _setter(key: str, method: str) -> Writer:
     return write
 
 
+def _register_value(env: Env, future, name: str) -> Any:
+    try:
+        answer = env.caller.wait(future, "de1", f"read_mmr {name}")
+    except errors.ApiError as exc:
+        if type(exc.original).__name__ == "DE1NotSupportedError":
+            return None  # beyond what this firmware has: null, as in pyDE1
+        raise
+    return _plain(answer.get(name) if isinstance(answer, Mapping) else answer)
+
+
 def _read_registers(env: Env, registers: Mapping[str, str]) -> dict[str, Any]:
     """Read several MMRs at once (all asks sent before the first answer is awaited)."""
     futures = {key: env.caller.start("de1", "read_mmr", name) for key, name in registers.items()}
-    return {key: _plain(env.caller.wait(f, "de1", f"read_mmr {registers[key]}"))
-            for key, f in futures.items()}
+    return {key: _register_value(env, f, registers[key]) for key, f in futures.items()}
 
 
 def _write_registers(env: Env, registers: Mapping[str, str], body: Mapping[str, Any]) -> None:
@@ -252,7 +260,7 @@ def _registers(registers: Mapping[str, str], as_bool: bool = False) -> Binding:
 
 
 def _read_shot_settings(env: Env, fields: Mapping[str, str]) -> dict[str, Any]:
-    settings = env.caller.ask("de1", "shot_settings")
+    settings = env.caller.ask("de1", "get_shot_settings")
     return {key: field(settings, name) for key, name in fields.items()}
 
 
@@ -338,9 +346,13 @@ def _write_steam(env: Env, body: Mapping[str, Any]) -> list:
 _bind("de1/setting/steam", _read_steam, _write_steam)
 
 
-_bind("de1/setting/start_fill_level",
-      lambda env: {"start_fill_level": field(env.caller.ask("de1", "water_levels"), "start_fill_level")},
-      _setter("start_fill_level", "set_start_fill_level"))
+def _read_start_fill_level(env: Env) -> Mapping[str, Any]:
+    water = env.caller.attr("de1", "water")  # the last WaterLevels notification
+    return {} if water is None else {"start_fill_level": field(water, "start_fill_level")}
+
+
+_bind("de1/setting/start_fill_level", _read_start_fill_level,
+      _setter("start_fill_level", "set_refill_level"))
 
 
 _bind("de1/setting/time", lambda env: {"timestamp": env.caller.ask("de1", "get_time")},
@@ -349,7 +361,7 @@ _bind("de1/setting/time", lambda env: {"timestamp": env.caller.ask("de1", "get_t
 # -- de1/calibration --------------------------------------------------------------------------------
 _install("de1/calibration/flow_multiplier", _registers({"multiplier": "CAL_FLOW_EST"}))
 _bind("de1/calibration/line_frequency",
-      lambda env: {"hz": env.caller.ask("de1", "get_line_frequency")},
+      lambda env: {"hz": env.caller.attr("de1", "line_frequency")},
       _setter("hz", "set_line_frequency"))
 
 # -- empty resources -------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actors.base import ServiceActor, ServiceContext
-from actors.http.app import make_app
+from actors.http.app import make_app, routed_paths
 from actors.http.devices import DeviceView
 from actors.http.handler import Handler
 from actors.http.server import HttpServer
@@ -41,12 +41,14 @@ class HttpGateway(ServiceActor):
         self.handler = Handler(ctx, self.settings, self.view, on_update=self._request_update,
                                clock=ctx.clock)
         self.server: HttpServer | None = None
+        self.app = None
         self.updates_sent = 0
         self.update_failures = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def on_start(self) -> None:
-        self.server = HttpServer(make_app(self.handler), self.settings)
+        self.app = make_app(self.handler)
+        self.server = HttpServer(self.app, self.settings)
         self.server.start()
         self.log.info("HTTP API listening on %s", self.server.url)
 
@@ -71,6 +73,10 @@ class HttpGateway(ServiceActor):
     def url(self) -> str:
         assert self.server is not None
         return self.server.url
+
+    def routes(self) -> dict[str, str]:
+        """resource path -> the bottle rule serving it (what the app really routes)."""
+        return routed_paths(self.app) if self.app is not None else {}
 
     def health(self) -> dict[str, Any]:
         out = super().health()

@@ -55,6 +55,12 @@ class Response:
     body: bytes
 
 
+def _has_leaves(values: Any) -> bool:
+    if isinstance(values, dict):
+        return any(_has_leaves(v) for v in values.values())
+    return True
+
+
 def update_area(path: str) -> str | None:
     for area in UPDATE_AREAS:
         if path == area or path.startswith(area + "/"):
@@ -213,6 +219,8 @@ class Handler:
     def _patch(self, env: Env, resource: Resource, cleaned: Any) -> list:
         results: list = []
         for part, values in split(resource, cleaned):
+            if not _has_leaves(values):
+                continue  # {} or {"feature_flags": {}}: nothing to write
             binding = BINDINGS.get(part.path)
             if binding is None or binding.write is None:
                 raise ApiError.of(501, "NotImplementedError", f"writing {part.path} is not available")

@@ -59,8 +59,28 @@ def _store(env: Env, source: bytes, fingerprint: str, required: bool) -> None:
         log.warning("profile uploaded but not stored: %s", exc.body)
 
 
+def _espresso_controls(env: Env) -> Any:
+    if not env.caller.has("sequencer"):
+        return None
+    try:
+        return env.caller.ask("sequencer", "get_control", "espresso")
+    except ApiError as exc:
+        log.warning("profile upload: cannot read the espresso controls: %s", exc.body)
+        return None
+
+
 def _upload(env: Env, source: bytes, plan: UploadPlan) -> dict[str, str]:
-    result = env.caller.ask("de1", "upload_profile", source)
+    """Upload to the DE1 (tank temperature only if the espresso controls allow it), then tell
+    the sequencer what the profile brings (stop limits, move-on weights; §1.8.9 steps 4-6)."""
+    controls = _espresso_controls(env)
+    tank = bool(field(controls, "profile_can_override_tank_temperature", True))
+    result = env.caller.ask("de1", "upload_profile", source, tank_temperature=tank)
+    if controls is not None:
+        try:
+            env.caller.ask("sequencer", "profile_uploaded", result)
+        except ApiError as exc:
+            log.warning("profile %s uploaded; the sequencer did not take its limits: %s",
+                        plan.id[:8], exc.body)
     return {"fingerprint": field(result, "fingerprint", plan.fingerprint) or plan.fingerprint,
             "id": field(result, "id", plan.id) or plan.id}
 
@@ -103,7 +123,7 @@ def put_firmware(env: Env, resource: Resource, body: bytes) -> list:
 
 
 def put_firmware_cancel(env: Env, resource: Resource, body: Any) -> list:
-    env.caller.ask("de1", "cancel_firmware_upload")
+    env.caller.ask("de1", "cancel_firmware")
     return []
 
 

@@ -18,6 +18,7 @@ class ApiError(Exception):
         self.status = status
         self.body = body
         self.headers = dict(headers or {})
+        self.original: BaseException | None = None   # the actor's exception, when converted
 
     @classmethod
     def of(cls, status: int, kind: str, message: str) -> "ApiError":
@@ -134,7 +135,9 @@ def status_for(exc: BaseException) -> int:
 def from_exception(exc: BaseException) -> ApiError:
     """An actor's exception as an answer: the status by class, the body ``Class('message')``."""
     message = str(exc) if not isinstance(exc, KeyError) else str(exc.args[0] if exc.args else exc)
-    return ApiError.of(status_for(exc), type(exc).__name__, message)
+    error = ApiError.of(status_for(exc), type(exc).__name__, message)
+    error.original = exc
+    return error
 
 
 def describe(value: Any) -> str:

@@ -35,13 +35,17 @@ def _leaf_schema(leaf: Leaf, output: bool) -> dict[str, Any]:
         schema["type"] = [schema["type"], "null"]
     if choices:
         schema["enum"] = list(choices) + ([None] if optional else [])
-    if not output:
+    if not output and value_type is ValueType.NUMBER_LIST:
+        if leaf.maximum is not None:
+            schema["maxItems"] = int(leaf.maximum)
+        schema["items"] = {"type": ["number", "null"], "minimum": 0}
+    elif not output:
         if leaf.minimum is not None:
             schema["minimum"] = leaf.minimum
         if leaf.maximum is not None:
             schema["maximum"] = leaf.maximum
-        if leaf.pattern is not None:
-            schema["pattern"] = f"^{leaf.pattern}$"
+    if not output and leaf.pattern is not None:
+        schema["pattern"] = f"^{leaf.pattern}$"
     if leaf.description:
         schema["description"] = leaf.description
     if leaf.needs:

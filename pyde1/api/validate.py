@@ -75,7 +75,7 @@ def _leaf(leaf: Leaf, value: Any, path: tuple[str, ...]) -> Any:
         if not isinstance(value, str):
             raise errors.type_error(f"Expected str value at {where}, not {errors.describe(value)}")
     elif t is ValueType.NUMBER_LIST:
-        value = _number_list(leaf, value, where)
+        return _number_list(leaf, value, where)
     else:
         raise errors.attribute_error(f"Unable to write {where}: it is read-only")
     _check_choice(leaf, value, where)
@@ -87,6 +87,9 @@ def _number_list(leaf: Leaf, value: Any, where: str) -> list[float | None]:
     # pyDE1 compared each element's type with the whole list and so refused every array (A2).
     if not isinstance(value, list):
         raise errors.type_error(f"Expected list value at {where}, not {errors.describe(value)}")
+    if leaf.maximum is not None and len(value) > leaf.maximum:
+        raise errors.value_error(f"{where} has {len(value)} entries; at most {leaf.maximum:g} "
+                                 f"(one per DE1 frame)")
     out: list[float | None] = []
     for i, item in enumerate(value):
         if item is None:
