@@ -78,21 +78,27 @@ class DE1(ManagedDeviceActor):
         """§9.1: versions, MMR (build first), state, settings, app feature flag, calibration."""
         self._reset_machine_cache()
         self.volumes.reset_link()
+        step = self.log.info
         self.versions = Versions.decode(self.link.read(U["Versions"]))
+        step("DE1 versions: BLE API %d, CPU board firmware commits %d",
+             self.versions.ble.api_version, self.versions.lv.commits)
         self._read_mmr(firmware_build_request())
         build = self.firmware_build
         if build is None:
             raise DE1Error("the DE1 did not report its firmware build (MMR 0x800010)")
         for request in standard_read_requests(build):
             self._read_mmr(request, self.ready_wait)
-        self.link.read(U["StateInfo"], forward=True)
+        step("DE1 firmware build %d; %d registers read", build, len(self.mmr))
+        state = StateInfo.decode(self.link.read(U["StateInfo"], forward=True))
+        step("DE1 state %s / %s", state.state.name, state.substate.name)
         self.shot_settings = ShotSettings.decode(self.link.read(U["ShotSettings"]))
         self.water = WaterLevels.decode(self.link.read(U["WaterLevels"]))
+        step("DE1 shot settings and water levels read (tank %.1f mm)", self.water.level)
         if self.flags.app_feature_flag_user_present:
             self._write_and_read_back(register("APP_FEATURE_FLAGS"), 1)
         for target in (CalTarget.CalFlow, CalTarget.CalPressure, CalTarget.CalTemp):
             self._fetch_calibration(target)
-        self.log.info("DE1 firmware %s, state %s", build, self.state.state.name)
+        step("DE1 calibration read: %s", {k: v["current"] for k, v in self.calibration.items()})
 
     def on_link_lost(self) -> None:
         self.firmware.link_lost()
