@@ -80,6 +80,7 @@ class ManagedDeviceActor(ServiceActor):
         self._btid_warned = False
         self.link_losses = 0
         self.connects = 0
+        self._replacing = False
 
     # -- naming ---------------------------------------------------------------------------
     @property
@@ -123,6 +124,8 @@ class ManagedDeviceActor(ServiceActor):
 
     def request_release(self) -> str:
         self.retry.reset()
+        if self.queue.target is not R:
+            self._lose_ready()
         self._start(self.queue.request(R))
         self._publish_availability()
         return self.availability()
@@ -160,6 +163,7 @@ class ManagedDeviceActor(ServiceActor):
                     settings=self.settings, btid_directory=self.btid_directory, ble_role=self.ble_role)
         args.update(kwargs)
         self.log.info("%s: changing class %s -> %s", self.role, self.sender, actor_class.__name__)
+        self._replacing = True
         sup.proxy().replace(self.role, actor_class, args)  # no .get(): the supervisor stops us
 
     def health(self) -> dict[str, Any]:
@@ -263,7 +267,7 @@ class ManagedDeviceActor(ServiceActor):
             self.link.disconnect_async()
             self._link_lost("initialisation failed")
             return
-        if self.queue.captured:
+        if self.queue.captured and not self._replacing:
             self.ready = True
             self.log.info("%s: %s is ready", self.role, self.name)
             self._publish_availability()
