@@ -6,8 +6,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import os
+
 import pykka
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No per-example deadline (CI machines stall); in CI, derandomized so a run is repeatable.
+settings.register_profile("default", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True,
+                          database=None)
+settings.load_profile("ci" if os.environ.get("PYDE1_CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

@@ -20,6 +20,7 @@ from pathlib import Path
 BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "bus": ("actors.bench.bus", "run", "actor bus: messages/s and delivery latency"),
     "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
+    "mqtt": ("actors.bench.mqtt", "latency", "bus event -> MQTT subscriber latency (private mosquitto)"),
     "profile-plan": ("actors.bench.core", "profile_plan", "JSON profile parse + upload plan throughput"),
 }
 
