@@ -46,13 +46,14 @@ class FakeDevice(ServiceActor):
     device_role = DeviceRole.DE1
     sender = "FakeDevice"
 
-    def __init__(self, ctx, role: str, address: str = "AA:BB:CC:DD:EE:FF", ready: bool = True, **_):
+    def __init__(self, ctx, role: str, address: str = "AA:BB:CC:DD:EE:FF", ready: bool = True,
+                 gate: threading.Event | None = None, **_):
         super().__init__(ctx, role)
         self.address = address
         self.device_name = "DE1"
         self.state = DeviceAvailabilityState.READY if ready else DeviceAvailabilityState.RELEASED
         self.calls: list[tuple] = []
-        self.gate = threading.Event()   # set: slow calls finish
+        self.gate = gate or threading.Event()   # set (by the test, not via the actor): slow calls end
 
     @property
     def name(self) -> str:

@@ -68,8 +68,11 @@ class Caller:
             raise errors.device_unavailable(device_name(role), "its actor just stopped") from None
 
     def start(self, role: str, method: str, *args: Any, **kwargs: Any) -> pykka.Future:
-        """Send the ask now; collect the answer later with ``wait`` (lets reads overlap)."""
+        """Send the ask now (a method call, or the read of an attribute); collect the answer
+        later with ``wait``, so several reads overlap."""
         member = self._member(role, method)
+        if not callable(member):
+            return member  # an attribute: the proxy already sent the read
         try:
             return member(*args, **kwargs)
         except pykka.ActorDeadError:
