@@ -126,12 +126,15 @@ apt_install() {
         || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
 
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 ]]; }
+venv_usable() { "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; }
+
 step_packages() {
     local wanted=() present=()
-    if "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then present+=(python3-venv); else wanted+=(python3-venv); fi
-    if command -v bluetoothctl >/dev/null 2>&1; then present+=(bluez); else wanted+=(bluez); fi
+    if venv_usable; then present+=(python3-venv); else wanted+=(python3-venv); fi
+    if have bluetoothctl; then present+=(bluez); else wanted+=(bluez); fi
     if ((WITH_MOSQUITTO)); then
-        if command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]]; then present+=(mosquitto); else wanted+=(mosquitto mosquitto-clients); fi
+        if have mosquitto; then present+=(mosquitto); else wanted+=(mosquitto mosquitto-clients); fi
     fi
     if ((${#wanted[@]} == 0)); then
         ok "packages: ${present[*]} present"
