@@ -121,10 +121,18 @@ def make_rules(**params) -> FlowSequencer:
     return FlowSequencer(SequencerParams(**params), new_id=lambda: next(ids))
 
 
+def empty_cup(script: Script, seconds: float, period: float = 0.1) -> Script:
+    """Let time pass with the scale reporting an empty (tared) cup."""
+    for _ in range(round(seconds / period)):
+        script.advance(period).weight(0.0, 0.0)
+    return script
+
+
 def espresso_to_pour(script: Script, drops_pressure: float = 0.5) -> Script:
-    """Idle → Espresso heating → PreInfuse (drops expected) → Pour."""
-    script.to("Espresso", "HeatWaterHeater").advance(0.5).to("Espresso", "StabilizeMixTemp")
-    script.advance(0.5).to("Espresso", "PreInfuse").sample(pressure=0.0, flow=4.0, frame=0)
-    script.advance(0.25).sample(pressure=drops_pressure, flow=4.0)
-    script.advance(2.0).to("Espresso", "Pour").sample(pressure=9.0, flow=2.0, frame=1)
+    """Idle → Espresso heating → PreInfuse (drops expected) → Pour, the scale reporting 0 g."""
+    script.to("Espresso", "HeatWaterHeater")
+    empty_cup(script, 0.5).to("Espresso", "StabilizeMixTemp")
+    empty_cup(script, 0.5).to("Espresso", "PreInfuse").sample(pressure=0.0, flow=4.0, frame=0)
+    empty_cup(script, 0.3).sample(pressure=drops_pressure, flow=4.0)
+    empty_cup(script, 2.0).to("Espresso", "Pour").sample(pressure=9.0, flow=2.0, frame=1)
     return script
