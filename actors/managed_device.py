@@ -153,6 +153,20 @@ class ManagedDeviceActor(ServiceActor):
         self._publish_availability(force=True)
         return address
 
+    def assign_by_scan(self, timeout: float | None = None) -> str:
+        """``id: "scan"`` (C.13): if connected, keep the device; otherwise take the first
+        device of this role that advertises, assign it and request capture."""
+        if self.queue.connected is C:
+            self.log.warning("%s: already connected to %s; not scanning", self.role, self.address)
+            return self.address
+        t = timeout or self.settings.scan_time
+        found = self.link.wait(self.link.submit("scan", self.device_role, t, True), t + 1.0, "scan")
+        if not found:
+            return self.address
+        self.set_address(found[0].address, found[0].name)
+        self.request_capture()
+        return self.address
+
     def replace_with(self, actor_class: type, **kwargs: Any) -> None:
         """Ask the supervisor to restart this role with ``actor_class`` (same role name, so
         subscribers keep receiving). Returns at once: the supervisor stops this actor."""

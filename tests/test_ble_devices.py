@@ -174,3 +174,17 @@ def test_two_simulated_de1s_are_told_apart_by_address(runtime):
     assert rig.de1.get_state().get(timeout=T) == ("Sleep", "NoState")
     assert rig.registry.get("D1:5E:00:00:00:02").connected and not rig.device.connected
     rig.stop()
+
+
+def test_assign_by_scan_takes_the_first_de1_and_captures_it(runtime):
+    rec = runtime.extras["recorder"]
+    rig = SimRig(runtime, speedup=20, capture_on_start=False, address="D1:5E:00:00:00:05")
+    rig.start()
+    rig.de1.set_address(None).get(timeout=T)
+    assert rig.de1.assign_by_scan(1.0).get(timeout=T) == "D1:5E:00:00:00:05"
+    rec.wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T)
+    final = [e for e in rec.of_type(ScanResults) if not e.scanning][-1]
+    assert [d.address for d in final.devices] == ["D1:5E:00:00:00:05"]
+    # connected: a second "scan" keeps the device
+    assert rig.de1.assign_by_scan(1.0).get(timeout=T) == "D1:5E:00:00:00:05"
+    rig.stop()
