@@ -358,3 +358,13 @@ def test_bad_firmware_image_never_reaches_the_de1(gw):
 def test_firmware_accepts_bodies_over_the_patch_limit(gw):
     r = gw.put("/de1/firmware", _image(64 * 1024))
     assert r.status == 200, r.text
+
+
+def test_a_replaced_device_actor_is_used_and_a_dead_one_is_503(gw, runtime):
+    assert gw.get("/de1/state").status == 200
+    old = gw.actors["de1"]
+    old.stop(block=True, timeout=5)
+    r = gw.get("/de1/id")
+    assert r.status == 503 and "DE1 is unavailable" in r.text
+    gw.start("de1", FakeDE1, address="00:00:00:00:00:01")
+    assert gw.get("/de1/id").json["id"] == "00:00:00:00:00:01"

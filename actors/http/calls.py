@@ -31,11 +31,33 @@ def device_name(role: str) -> str:
     return DEVICE_NAMES.get(role, role)
 
 
+class ProxyCache:
+    """One proxy per actor, reused across requests: building a pykka proxy introspects the
+    actor's attributes, which costs more than the ask itself. Keyed by the actor's URN, so a
+    restarted actor gets a fresh proxy."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        self._proxies: dict[str, Any] = {}
+
+    def get(self, role: str):
+        ref = self.ctx.roles.get(role)
+        if ref is None:
+            return None
+        proxy = self._proxies.get(ref.actor_urn)
+        if proxy is None:
+            if len(self._proxies) > 64:  # actors come and go (restarts): never grow unbounded
+                self._proxies.clear()
+            proxy = self._proxies[ref.actor_urn] = ref.proxy()
+        return proxy
+
+
 class Caller:
     """Asks made on behalf of one request, all bounded by one deadline."""
 
-    def __init__(self, ctx, timeout: float, why_absent=None) -> None:
+    def __init__(self, ctx, timeout: float, why_absent=None, proxies: ProxyCache | None = None) -> None:
         self.ctx = ctx
+        self.proxies = proxies or ProxyCache(ctx)
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self._why_absent = why_absent or (lambda role: "no actor plays this role")
@@ -47,7 +69,10 @@ class Caller:
         return self.ctx.roles.get(role) is not None
 
     def proxy(self, role: str):
-        proxy = self.ctx.proxy(role)
+        try:
+            proxy = self.proxies.get(role)
+        except pykka.ActorDeadError:
+            proxy = None
         if proxy is None:
             raise errors.device_unavailable(device_name(role), self._why_absent(role))
         return proxy

@@ -16,7 +16,7 @@ from typing import Any
 
 from actors.http import local
 from actors.http.bindings import BINDINGS, Env
-from actors.http.calls import Caller
+from actors.http.calls import Caller, ProxyCache
 from actors.http.devices import DeviceView
 from actors.http.puts import PUTS
 from pyde1.api import access, errors, respond
@@ -78,6 +78,9 @@ class Handler:
         self.on_update = on_update
         self.clock = clock
         self._openapi = respond.json_body(openapi_document(settings.root, bool(settings.tokens)))
+        # Installed module versions do not change while running; looking them up costs ms.
+        self._version = respond.json_body(version_info())
+        self.proxies = ProxyCache(ctx)
 
     # -- entry point ------------------------------------------------------------------------
     def handle(self, resource: Resource | None, request: Request) -> Response:
@@ -107,7 +110,7 @@ class Handler:
         return response
 
     def caller(self) -> Caller:
-        return Caller(self.ctx, self.settings.response_timeout, self._why_absent)
+        return Caller(self.ctx, self.settings.response_timeout, self._why_absent, self.proxies)
 
     def _why_absent(self, role: str) -> str:
         absent = self.ctx.extras.get("absent_parts", {})
@@ -156,7 +159,7 @@ class Handler:
     def _get(self, resource: Resource, request: Request) -> tuple[int, str, bytes]:
         path = resource.path
         if path == "version":
-            return 200, respond.JSON_CONTENT_TYPE, respond.json_body(version_info())
+            return 200, respond.JSON_CONTENT_TYPE, self._version
         if path == "logs":
             return 200, respond.JSON_CONTENT_TYPE, respond.json_body(local.list_logs(self.settings.log_directory))
         if path == "log/{id}":

@@ -17,6 +17,9 @@ from waitress.server import create_server
 from pyde1.api.settings import HttpSettings
 
 log = logging.getLogger("pyde1.http")
+# waitress warns "Task queue depth is N" whenever all worker threads are busy; under a burst of
+# clients that is every request. Queueing is expected and bounded (connection_limit).
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
 class HttpServer:
