@@ -48,8 +48,9 @@ class DE1(ManagedDeviceActor):
     notify_uuids = NOTIFY
 
     def __init__(self, ctx, role: str = "de1", profile_guard: float = 0.5,
-                 line_frequency: int | None = None, **kwargs: Any) -> None:
+                 line_frequency: int | None = None, sleep_on_stop: bool = True, **kwargs: Any) -> None:
         super().__init__(ctx, role, **kwargs)
+        self.sleep_on_stop = sleep_on_stop
         self.line_frequency = int(line_frequency or cfg(ctx.config, "de1", "LINE_FREQUENCY", 60))
         self.ready_wait = float(cfg(ctx.config, "de1", "MAX_WAIT_FOR_READY_EVENTS", 4.0))
         self.profile_timeout = float(cfg(ctx.config, "http", "PROFILE_TIMEOUT", 4.5))
@@ -99,6 +100,17 @@ class DE1(ManagedDeviceActor):
         for target in (CalTarget.CalFlow, CalTarget.CalPressure, CalTarget.CalTemp):
             self._fetch_calibration(target)
         step("DE1 calibration read: %s", {k: v["current"] for k, v in self.calibration.items()})
+
+    def on_stop(self) -> None:
+        """Shutdown (F.6): put an awake DE1 to sleep before letting it go."""
+        if self.sleep_on_stop and self.ready and self.state.state not in (
+                MachineState.Sleep, MachineState.GoingToSleep, MachineState.NoRequest):
+            try:
+                self.modes.sleep()
+                self.log.info("DE1 put to sleep before stopping")
+            except Exception as exc:  # stopping anyway
+                self.log.warning("could not put the DE1 to sleep while stopping: %s", exc)
+        super().on_stop()
 
     def on_link_lost(self) -> None:
         self.firmware.link_lost()

@@ -139,3 +139,12 @@ def test_shot_settings_and_sleep(rig, runtime):
     rig.de1.set_mode("Wake").get(timeout=T)
     rec.wait_for(StateUpdate, lambda e: e.previous_state == "Sleep" and e.state == "Idle", timeout=T)
     assert rig.call(lambda: rig.model.state) in (MachineState.Idle,)
+
+
+def test_stopping_the_service_puts_an_awake_de1_to_sleep(runtime):
+    rig = SimRig(runtime, speedup=50)
+    rig.start()
+    runtime.extras["recorder"].wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T)
+    rig.stop()
+    assert rig.model.requested == bytes([MachineState.Sleep])  # asked for Sleep before letting go
+    assert not rig.device.connected

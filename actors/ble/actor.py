@@ -64,7 +64,7 @@ class BluetoothActor(ServiceActor):
             self._backend_kwargs: dict[str, Any] = {"sim_registry": sim_registry}
         elif self.settings.backend == "bleak":
             self._client_backend = self._scanner_backend = None
-            self._backend_kwargs = {}
+            self._backend_kwargs = {"bluez": {"adapter": self.settings.adapter}} if self.settings.adapter else {}
         else:
             raise ValueError(f"bluetooth.BACKEND must be 'bleak' or 'simulator', not {self.settings.backend!r}")
         self._loop: asyncio.AbstractEventLoop | None = None

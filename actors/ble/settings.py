@@ -33,6 +33,7 @@ class BleSettings:
     op_timeout: float = 2.0              # one read / write (de1.CUUID_LOCK_WAIT_TIMEOUT)
     id_file_directory: str = "/var/lib/pyde1/"
     id_file_suffix: str = ".btid"
+    adapter: str | None = None           # e.g. "hci1"; None = the system default
 
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> "BleSettings":
@@ -48,6 +49,7 @@ class BleSettings:
             op_timeout=float(cfg(config, "de1", "CUUID_LOCK_WAIT_TIMEOUT", d.op_timeout)),
             id_file_directory=str(cfg(config, "bluetooth", "ID_FILE_DIRECTORY", d.id_file_directory)),
             id_file_suffix=str(cfg(config, "bluetooth", "ID_FILE_SUFFIX", d.id_file_suffix)),
+            adapter=cfg(config, "bluetooth", "ADAPTER", d.adapter),
         )
         values.update(overrides)
         return cls(**values)
