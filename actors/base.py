@@ -47,6 +47,8 @@ class ServiceContext:
     clock: Callable[[], float] = time.time
     # Filled by the composition root; actors read them, never replace them.
     extras: dict[str, Any] = field(default_factory=dict)
+    #: actor urn -> why it died (written by the dying actor, read by the supervisor)
+    last_failure: dict[str, str] = field(default_factory=dict)
 
     def ref(self, role: str) -> pykka.ActorRef | None:
         """The actor playing ``role`` right now (None if absent or restarting)."""
@@ -99,11 +101,22 @@ class ServiceActor(pykka.ThreadingActor):
         """Answered once ``on_start`` has completed: the supervisor asks it after starting."""
         return True
 
+    def _handle_failure(self, exception_type, exception_value, traceback) -> None:
+        # pykka calls this (and not on_failure) when on_start raises: remember why, so the
+        # supervisor's start-up error names the cause. (pykka 4 private hook; covered by
+        # tests/test_supervisor.py.)
+        self.ctx.last_failure[self.actor_urn] = f"{exception_type.__name__}: {exception_value}"
+        super()._handle_failure(exception_type, exception_value, traceback)
+
     def on_failure(self, exception_type, exception_value, traceback) -> None:
-        self.log.error("actor %s died: %s: %s", self.role, exception_type.__name__, exception_value)
+        reason = f"{exception_type.__name__}: {exception_value}"
+        self.log.error("actor %s died: %s", self.role, reason)
+        # The supervisor may be busy starting this very actor: leave the reason where its
+        # start-up check can read it, so the error says why, not just "failed".
+        self.ctx.last_failure[self.actor_urn] = reason
         sup = self.ctx.roles.get("supervisor")
         if sup is not None:
-            sup.tell(ActorFailed(self.role, self.actor_urn, f"{exception_type.__name__}: {exception_value}"))
+            sup.tell(ActorFailed(self.role, self.actor_urn, reason))
 
     def health(self) -> dict[str, Any]:
         """Liveness summary for /health; subclasses extend it."""

@@ -88,6 +88,9 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
             root.addHandler(fh)
             result["file"] = str(path)
 
+    # pykka logs every exception it hands to an ask()-er with a traceback at INFO; we log
+    # those errors ourselves where they are handled, so keep pykka to warnings.
+    logging.getLogger("pykka").setLevel(logging.WARNING)
     loggers = _get(logging_config, "LOGGERS") or {}
     for name, lvl in dict(loggers).items():
         # pyDE1 configs name loggers "root.bleak"; the logger itself is "bleak".

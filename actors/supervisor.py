@@ -129,7 +129,8 @@ class Supervisor(pykka.ThreadingActor):
         try:
             ref.ask(ReadyProbe(), timeout=self.start_timeout)
         except pykka.ActorDeadError as exc:
-            raise StartupError(f"{spec.actor_class.__name__} failed in on_start (see log above)") from exc
+            why = self.ctx.last_failure.pop(ref.actor_urn, "see the log above")
+            raise StartupError(f"{spec.actor_class.__name__} failed to start: {why}") from exc
         except pykka.Timeout as exc:
             ref.stop(block=False)
             raise StartupError(f"{spec.actor_class.__name__} did not start within {self.start_timeout} s") from exc
@@ -179,6 +180,7 @@ class Supervisor(pykka.ThreadingActor):
         return None
 
     def _on_failed(self, msg: ActorFailed) -> None:
+        self.ctx.last_failure.pop(msg.actor_urn, None)
         st = self._roles.get(msg.role)
         if st is None or self._stopping:
             return
