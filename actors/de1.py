@@ -202,8 +202,13 @@ class DE1(ManagedDeviceActor):
         collector = MMRReadCollector(request)
         self._collect(collector, request, timeout)
         if not collector.complete:
+            # one more ask per missing word, all within one more timeout (not one each)
+            deadline = time.monotonic() + (timeout or self.settings.op_timeout)
             for retry in collector.retry_requests():
-                self._collect(collector, retry, timeout, quiet=True)
+                left = deadline - time.monotonic()
+                if left <= 0.05:
+                    break
+                self._collect(collector, retry, left, quiet=True)
         if not collector.complete:
             self.log.warning("MMR words %s did not arrive", ", ".join(f"0x{a:06X}" for a in collector.missing))
         self.mmr.update(collector.values)
