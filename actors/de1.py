@@ -362,6 +362,8 @@ class DE1(ManagedDeviceActor):
         reg = self._register(key)
         if register_exists(reg, self.firmware_build) is False:
             raise DE1NotSupportedError(f"{reg.name} does not exist in firmware {self.firmware_build}")
+        if reg.never_read_alone:
+            raise DE1NotSupportedError(f"{reg.name} is never read on its own: some firmware hangs")
         values = self._ble(f"read {reg.name}", self._read_mmr, MMRReadRequest(reg.address, words))
         out = {}
         for address, raw in sorted(values.items()):

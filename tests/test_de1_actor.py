@@ -148,3 +148,21 @@ def test_stopping_the_service_puts_an_awake_de1_to_sleep(runtime):
     rig.stop()
     assert rig.model.requested == bytes([MachineState.Sleep])  # asked for Sleep before letting go
     assert not rig.device.connected
+
+
+def test_old_firmware_is_read_without_touching_the_hazardous_registers(runtime):
+    from actors.de1_errors import DE1NotSupportedError
+
+    rig = SimRig(runtime, speedup=50, build=1250)
+    rig.start()
+    runtime.extras["recorder"].wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T)
+    assert rig.call(lambda: rig.model.mmr_hung) is False
+    flags = rig.de1.feature_flags().get(timeout=T)
+    assert flags["fw_version"] == 1250 and flags["last_mmr0x80"] == 0x80383C
+    assert flags["app_feature_flag_user_present"] is False
+    assert rig.call(lambda: rig.model.regs.word(0x803858)) == 0  # not written before 1320
+    with pytest.raises(DE1NotSupportedError, match="never read on its own"):
+        rig.de1.read_mmr("PREF_GHC_MCI").get(timeout=T)
+    with pytest.raises(DE1NotSupportedError, match="does not exist in firmware 1250"):
+        rig.de1.write_mmr("FLUSH_TIMEOUT", 3.0).get(timeout=T)
+    rig.stop()
