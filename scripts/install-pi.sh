@@ -126,6 +126,8 @@ apt_install() {
         || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
 }
 
+# Set in a dry run that would install bluez (which brings the bluetooth group).
+BLUEZ_PENDING=0
 have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 ]]; }
 venv_usable() { "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; }
 
@@ -147,6 +149,7 @@ step_packages() {
     fi
     command -v apt-get >/dev/null 2>&1 || fail "packages: apt-get not found; install ${wanted[*]} by hand"
     run apt_install "${wanted[@]}"
+    [[ " ${wanted[*]} " != *" bluez "* ]] || BLUEZ_PENDING=$DRY_RUN
     did "packages: installed ${wanted[*]} with apt"
 }
 
@@ -173,7 +176,9 @@ step_user() {
         did "user $SERVICE_USER: created system user and group (home /home/pyde1, no login shell)"
     fi
     HAVE_USER=1
-    if ! group_exists bluetooth; then
+    if ((BLUEZ_PENDING)); then
+        did "group bluetooth: added $SERVICE_USER (the group comes with bluez)"
+    elif ! group_exists bluetooth; then
         skip "group bluetooth: does not exist (install bluez, then run this again)"
     elif id -nG "$SERVICE_USER" 2>/dev/null | tr ' ' '\n' | grep -qx bluetooth; then
         ok "group bluetooth: $SERVICE_USER is a member"
