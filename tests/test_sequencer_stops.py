@@ -8,6 +8,7 @@ from support.seqscript import Script, espresso_to_pour, make_rules
 
 from pyde1.events import DeviceAvailabilityState, StopAtNotification
 from pyde1.sequencer import SkipToNext, StopFlow, patch_controls
+from pyde1.sequencer.weight import StopTiming
 
 LEAD = 0.1 + 0.17 + 0.07   # stop lead + fall time - default adjust
 
@@ -53,8 +54,7 @@ def test_stop_at_weight_fires_exactly_lead_time_before_target(lag, period):
 
 
 def test_stop_at_weight_adjust_moves_the_stop():
-    rules = make_rules()
-    rules.params = type(rules.params)(timing=type(rules.params.timing)(adjust=0.2))
+    rules = make_rules(timing=StopTiming(adjust=0.2))
     rules.set_controls(patch_controls(rules.controls, "espresso", {"stop_at_weight": 36.0}))
     s = espresso_to_pour(Script(rules=rules)).clear()
     t0 = pour(s, 30)
@@ -274,3 +274,75 @@ def test_no_scale_at_all_with_a_weight_target_falls_back_at_expect_drops():
     s.sample(pressure=1.0, flow=4.0)
     assert ("weight", "enabled") in s.stop_ats("weight")
     assert s.stop_ats()[-2:] == [("weight", "disabled"), ("volume", "enabled")]
+
+
+# -- the Kalman predictor (pyde1.stopat) when the processor sends estimates -------------------
+
+def pour_with_estimates(s: Script, seconds: float, flow: float = 2.0, lag: float = 0.3,
+                        start_weight: float = 0.0):
+    t0 = s.now
+    for _ in range(int(seconds / 0.1)):
+        s.advance(0.1)
+        w = start_weight + flow * (s.now - lag - t0)
+        s.weight(max(w, 0.0), flow, lag=lag)
+        s.estimate(max(w, 0.0), flow, lag=lag)
+        if s.commands(StopFlow):
+            break
+    return t0
+
+
+def test_predictor_stops_on_the_first_shot_as_the_reference_would():
+    s = espresso_to_pour(with_controls(stop_at_weight=36.0)).clear()
+    t0 = pour_with_estimates(s, 30)
+    stops = s.commands(StopFlow)
+    assert len(stops) == 1
+    # prior drip = -STOP_AT_WEIGHT_ADJUST: lead 0.1 + 0.17 + 0.07 s, as pyDE1's
+    assert stops[0].trigger_time == pytest.approx(t0 + 18.0 - LEAD, abs=1e-6)
+    assert stops[0].scheduled                            # sent at its moment, between reports
+
+
+def test_predictor_does_not_decide_while_the_filter_settles():
+    s = espresso_to_pour(with_controls(stop_at_weight=5.0)).clear()
+    s.advance(0.1).weight(3.0, 2.0).estimate(3.0, 2.0, samples=1)
+    s.advance(0.1).weight(6.0, 2.0).estimate(6.0, 2.0, samples=2)
+    assert s.commands(StopFlow) == []       # the reference rule would have stopped
+    assert s.rules.weight_stop.last_decision == "settling"
+    s.advance(0.1).weight(6.2, 2.0).estimate(6.2, 2.0)
+    assert [c.reason.value for c in s.commands(StopFlow)] == ["weight"]
+
+
+def finish_with_settled_weight(s: Script, settled: float) -> Script:
+    s.to("Espresso", "Flush")
+    for _ in range(15):
+        s.advance(0.1).weight(settled, 0.0, median_weight=settled)
+    s.to("Idle", "NoState")
+    for _ in range(20):
+        s.advance(0.1).weight(settled, 0.0, median_weight=settled)
+    return s
+
+
+def test_each_shot_stopped_on_weight_teaches_the_drip():
+    from pyde1.sequencer import LeadLearned
+    s = espresso_to_pour(with_controls(stop_at_weight=36.0)).clear()
+    t0 = pour_with_estimates(s, 30)
+    first_stop = s.commands(StopFlow)[0].trigger_time
+    # this machine drips more than the default: the cup settles 1 g over
+    finish_with_settled_weight(s, 37.0)
+    learned = s.commands(LeadLearned)
+    assert len(learned) == 1 and learned[0].lead.shots == 1
+    assert learned[0].lead.drip_s > 0.07
+    assert "sequence_complete" in s.gates()
+    s.clear()
+    s.state = ("Idle", "NoState")
+    espresso_to_pour(s).clear()
+    t1 = pour_with_estimates(s, 30)
+    second_stop = s.commands(StopFlow)[0].trigger_time
+    assert (second_stop - t1) < (first_stop - t0)        # stops earlier now
+
+
+def test_no_learning_from_a_shot_stopped_otherwise():
+    from pyde1.sequencer import LeadLearned
+    s = espresso_to_pour(with_controls(stop_at_weight=60.0)).clear()
+    pour_with_estimates(s, 5)
+    finish_with_settled_weight(s, 12.0)
+    assert s.commands(LeadLearned) == []

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass
 
 from pyde1.events import Event, StopAtType
+from pyde1.stopat import LeadState
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +77,17 @@ class ThermometerRate:
 
 
 @dataclass(frozen=True, slots=True)
+class LeadLearned:
+    """A shot taught the setup's drip: keep the new belief (database ``persist_hkv``)."""
+
+    lead: LeadState
+
+
+@dataclass(frozen=True, slots=True)
 class Log:
     level: str        # "info", "warning", "error"
     message: str
 
 
-Action = Publish | StopFlow | SkipToNext | EndSteam | Tare | SleepDE1 | FollowDE1 | ThermometerRate | Log
+Action = (Publish | StopFlow | SkipToNext | EndSteam | Tare | SleepDE1 | FollowDE1 | ThermometerRate
+          | LeadLearned | Log)

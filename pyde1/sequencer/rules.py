@@ -21,11 +21,13 @@ from pyde1.protocol.enums import FlowPhase, MachineState, Substate, flow_phase, 
 from pyde1.sequencer import actions as A
 from pyde1.sequencer.autooff import AutoOff
 from pyde1.sequencer.controls import ControlMode, Controls
-from pyde1.sequencer.fallback import plan_fallback
 from pyde1.sequencer.params import SequencerParams
+from pyde1.scale.estimate import FlowEstimate
 from pyde1.sequencer.steam import SteamToTemperature
+from pyde1.sequencer.stoprules import StopRules
 from pyde1.sequencer.tracks import GATE_ORDER, Sequence, StopTrack, TrackPhase, new_sequence_id
-from pyde1.sequencer.weight import choose_reading, move_on_moment, weight_stop_moment
+from pyde1.sequencer.weightstop import WeightStop
+from pyde1.stopat import LeadState
 
 G = SequencerGateName
 T = StopAtType
@@ -33,7 +35,6 @@ S = MachineState
 DURING = FlowPhase.during
 #: firmware builds from which the DE1 times the flush itself / can skip to the next frame
 RINSE_CONTROL_BUILD = 1283
-STOP_RETRY = 1.0   # s before a stop that did not take is sent again
 
 
 def machine_state(name: str) -> MachineState:
@@ -50,10 +51,12 @@ def substate(name: str) -> Substate:
         return Substate.UNKNOWN
 
 
-class FlowSequencer:
+class FlowSequencer(StopRules):
     def __init__(self, params: SequencerParams | None = None, controls: Controls | None = None,
-                 new_id: Callable[[], str] = new_sequence_id) -> None:
+                 new_id: Callable[[], str] = new_sequence_id, lead: LeadState | None = None,
+                 learning: bool = True) -> None:
         self.params = params or SequencerParams()
+        self.weight_stop = WeightStop(self.params, lead, learning)
         self.controls = controls or Controls(auto_off_time=self.params.default_auto_off_minutes)
         self._new_id = new_id
         self.placeholder_id = new_id()
@@ -163,13 +166,26 @@ class FlowSequencer:
         weight = self.tracks.get(T.WEIGHT)
         stopped = False
         if weight is not None and weight.armed and self.fallback is None:
-            if self._frozen(weight, ev):
+            if self.weight_stop.uses_predictor(now):
+                pass   # the filter's estimate follows this report and decides
+            elif self._frozen(weight, ev):
                 self._fall_back("the scale's reading is frozen while the DE1 pumps", now)
             else:
-                stopped = self._decide_weight(weight, ev, now)
+                stopped = self._decide_weight(weight, self.weight_stop.decide_update(
+                    ev, self.last_sample, now, self._weight_target() or 0.0), now)
         move_on = self.tracks.get(T.MOVE_ON_WEIGHT)
         if move_on is not None and move_on.armed and not stopped:
             self._decide_move_on(ev, now)
+        return self._flush()
+
+    def on_estimate(self, est: FlowEstimate, now: float) -> list[A.Action]:
+        """The scale processor's filter estimate, published right after each WeightAndFlowUpdate."""
+        self.weight_stop.on_estimate(est)
+        seq, weight = self.sequence, self.tracks.get(T.WEIGHT)
+        if (seq is not None and seq.running and weight is not None and weight.armed
+                and self.fallback is None and self._weight_target() is not None):
+            self._decide_weight(weight, self.weight_stop.decide_estimate(now, self._weight_target()),
+                                now)
         return self._flush()
 
     def on_bluedot(self, ev: BlueDOTUpdate, now: float) -> list[A.Action]:
@@ -258,6 +274,7 @@ class FlowSequencer:
         self.frame, self.frame_start_weight, self.advanced_frames = None, 0.0, set()
         self.fallback, self.fallback_target, self.weight_moment = None, None, None
         self.stop_requested_at = None
+        self.weight_stop.new_sequence()
         for gate in GATE_ORDER:
             self._publish(seq.notification(gate, GateAction.CLEAR, now))
         self._open_tracks(state, now)
@@ -316,6 +333,7 @@ class FlowSequencer:
     def _end_sequence(self, now: float) -> None:
         """E.4c/E.4d: final notifications of whatever is still open, then sequence_complete."""
         seq = self.sequence
+        self._learn_from_sequence(now)
         self._close_tracks(now)
         self._auto_tare_off(now)
         self._set_gate(G.SEQUENCE_COMPLETE, now)
@@ -381,91 +399,6 @@ class FlowSequencer:
         track.phase, track.armed_at = TrackPhase.ARMED, now
         self._notify(kind, StopAtAction.ENABLED, self._target_of(track), self._current_of(track, now), now)
 
-    def _trigger_stop(self, track: StopTrack, target: float, current: float | None,
-                      trigger_time: float, now: float, scheduled: bool = False) -> None:
-        if not track.triggered:
-            track.triggered = True
-            self._notify(track.kind, StopAtAction.TRIGGERED, target, current, now)
-        if self.stop_requested_at is None or now - self.stop_requested_at >= STOP_RETRY:
-            self.stop_requested_at = now
-            self._out.append(A.StopFlow(track.kind, trigger_time, scheduled))
-
-    def _decide_weight(self, track: StopTrack, ev: WeightAndFlowUpdate, now: float) -> bool:
-        target = self._weight_target()
-        self.weight_moment = None
-        if target is None:
-            return False
-        reading = self._reading(ev, now)
-        moment = weight_stop_moment(reading, target, self.params.timing)
-        if moment is None:
-            return False
-        if now >= moment:
-            self._trigger_stop(track, target, ev.current_weight, ev.arrival_time, now)
-            return True
-        if not track.triggered and moment - now <= self.params.schedule_horizon:
-            self.weight_moment = moment
-        return False
-
-    def _decide_move_on(self, ev: WeightAndFlowUpdate, now: float) -> None:
-        frame = self._current_frame()
-        if frame is None or frame in self.advanced_frames:
-            return
-        targets = self.controls.espresso.move_on_weight
-        target = targets[frame] if 0 <= frame < len(targets) else None
-        if target is None:
-            return
-        moment = move_on_moment(self._reading(ev, now), target, self.frame_start_weight,
-                                self.params.timing)
-        if moment is not None and now >= moment:
-            self.advanced_frames.add(frame)
-            self._out.append(A.SkipToNext(frame, ev.arrival_time))
-            self.tracks[T.MOVE_ON_WEIGHT].triggered = True
-            self._notify(T.MOVE_ON_WEIGHT, StopAtAction.TRIGGERED, target, ev.current_weight, now)
-
-    def _reading(self, ev: WeightAndFlowUpdate, now: float):
-        sample = self.last_sample
-        return choose_reading(ev, self.params.bump, sample.group_flow if sample else None,
-                              sample.arrival_time if sample else None, now)
-
-    def _frozen(self, track: StopTrack, ev: WeightAndFlowUpdate) -> bool:
-        """The scale repeats one value while the DE1 has been pumping for a while, after drops
-        were already reaching the cup (before that a still weight is normal)."""
-        p = self.params
-        if self.weight_changed_at is None or self.de1_flowing_since is None:
-            return False
-        if ev.current_weight < 1.0:
-            return False
-        t = ev.arrival_time
-        return (t - self.weight_changed_at > p.frozen_seconds
-                and t - max(self.de1_flowing_since, track.armed_at) > p.frozen_seconds)
-
-    # -- scale gone: fall back to volume or time ---------------------------------------------------
-    def _fall_back(self, reason: str, now: float) -> None:
-        weight = self.tracks[T.WEIGHT]
-        target = self._weight_target()
-        if target is None:
-            return   # nothing to fall back from
-        current = self._weight_now()
-        weight.phase = TrackPhase.DONE
-        self.weight_moment = None
-        self._notify(T.WEIGHT, StopAtAction.DISABLED, target, current, now)
-        sample, seq = self.last_sample, self.sequence
-        scale_flow = self.last_weight.average_flow if self.last_weight is not None else 0.0
-        plan = plan_fallback(
-            target_weight=target, weight=current, now=now, reason=reason,
-            volume_total=sample.volume_total if sample else None,
-            de1_flow=sample.group_flow if sample else 0.0,
-            scale_flow=min(scale_flow, self.params.bump.flow_threshold),
-            lead=self.params.timing.weight_lead, flow_begin_time=seq.flow_begin_time)
-        self.fallback_reason = reason
-        self.fallback = StopTrack(plan.kind or T.WEIGHT,
-                                  TrackPhase.ARMED if plan.kind else TrackPhase.DONE, armed_at=now)
-        self.fallback_target = plan.target
-        self._out.append(A.Log("warning" if plan.kind else "error", plan.message))
-        if plan.kind is not None:
-            self._notify(plan.kind, StopAtAction.ENABLED, self._target_of(self.fallback),
-                         self._current_of(self.fallback, now), now)
-
     # -- time-driven rules ------------------------------------------------------------------------
     def _tick_sequence(self, seq: Sequence, now: float) -> None:
         if now >= seq.start_time + self.params.watchdog_timeout:
@@ -483,21 +416,8 @@ class FlowSequencer:
             if target is not None and now >= seq.flow_begin_time + target:
                 self._trigger_stop(time_track, target, now - seq.flow_begin_time,
                                    seq.flow_begin_time + target, now, scheduled=True)
-        weight = self.tracks.get(T.WEIGHT)
-        if weight is not None and weight.armed:
-            target = self._weight_target()
-            if self.weight_moment is not None and now >= self.weight_moment and target is not None:
-                moment, self.weight_moment = self.weight_moment, None
-                current = self.last_weight.current_weight if self.last_weight else None
-                self._trigger_stop(weight, target, current, moment, now, scheduled=True)
-            elif (self.fallback is None and target is not None
-                  and now - self._weight_seen_at(weight) > self.params.scale_stale_seconds):
-                self._fall_back(f"no weight report for {self.params.scale_stale_seconds:g} s", now)
-        fb = self.fallback
-        if (fb is not None and fb.armed and not fb.triggered and fb.kind is T.TIME
-                and now >= self.fallback_target):
-            self._trigger_stop(fb, self.fallback_target - seq.flow_begin_time,
-                               now - seq.flow_begin_time, self.fallback_target, now, scheduled=True)
+        self._tick_weight(now)
+        self._tick_fallback(now)
         self._check_steam(now)
 
     def _check_steam(self, now: float) -> None:
@@ -550,10 +470,6 @@ class FlowSequencer:
     def _time_target(self, seq: Sequence) -> float | None:
         """The time limit once flow has begun (its clock starts at flow begin)."""
         return None if seq.flow_begin_time is None else self._time_limit(seq)
-
-    def _weight_seen_at(self, track: StopTrack) -> float:
-        seen = self.last_weight.arrival_time if self.last_weight is not None else track.armed_at
-        return max(seen, track.armed_at)
 
     def _weight_now(self) -> float | None:
         return None if self.last_weight is None else self.last_weight.current_weight

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pyde1.events import (BlueDOTUpdate, DeviceAvailability, DeviceAvailabilityState, DeviceRole,
                           SequencerGateNotification, ShotSampleWithVolumesUpdate, StateUpdate,
                           StopAtNotification, TemperatureUnit, WeightAndFlowUpdate)
+from pyde1.scale.estimate import FlowEstimate
 from pyde1.sequencer import FlowSequencer, Publish, SequencerParams
 from pyde1.sequencer.actions import Log
 
@@ -63,6 +64,16 @@ class Script:
 
     def weight(self, weight: float, flow: float, **kw) -> Script:
         self.actions += self.rules.on_weight(weight_update(self.now, weight, flow, **kw), self.now)
+        return self
+
+    def estimate(self, weight: float, flow: float, *, lag: float = 0.0, samples: int = 50,
+                 started: float | None = None, frozen: bool = False, period: float = 0.1) -> Script:
+        """The scale processor's filter estimate for a report arriving now."""
+        est = FlowEstimate(time=self.now - lag, weight=weight, flow=flow, weight_sd=0.05,
+                           flow_sd=0.05, flow_latency=0.3, samples=samples, period=period,
+                           sensor_lag=lag, frozen=frozen,
+                           started=self.now - 10.0 if started is None else started)
+        self.actions += self.rules.on_estimate(est, self.now)
         return self
 
     def bluedot(self, temperature: float, high_alarm: float = 65.0) -> Script:
