@@ -269,3 +269,10 @@ def test_openapi_document_is_complete_and_consistent():
     log = doc["paths"]["/log/{id}"]["get"]
     assert log["parameters"][0]["schema"]["pattern"] == "^[a-zA-Z0-9._-]+$"
     json.dumps(doc)
+
+
+def test_docs_hold_the_generated_resource_table():
+    from pathlib import Path
+    from pyde1.api.doc import resource_table
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "http-api.md").read_text()
+    assert resource_table() in doc, "docs/http-api.md is stale: paste pyde1.api.doc.resource_table()"

@@ -332,3 +332,21 @@ def test_health_is_503_when_an_actor_was_given_up(gw, runtime):
     assert r.json["healthy"] is False
     assert any("de1" in p and "boom" in p for p in r.json["problems"])
     assert r.json["absent"]["sequencer"].startswith("actors.sequencer")
+
+
+def test_503_says_why_a_role_is_absent(gw, runtime):
+    runtime.extras["absent_parts"] = {"devices": "actors.devices is not part of this build"}
+    r = gw.get("/de1/state")
+    assert (r.status, r.text) == (503, "DeviceUnavailableError('DE1 is unavailable: actors.devices is "
+                                       "not part of this build')")
+
+
+def test_server_root_prefix(runtime):
+    gateway = start_gateway(runtime, root="/pyde1/")
+    try:
+        assert gateway.get("/pyde1/version").status == 200
+        assert gateway.get("/version").status == 404
+        assert gateway.get("/pyde1/openapi.json").json["servers"] == [{"url": "/pyde1"}]
+        assert gateway.get("/pyde1/de1/mode").text == "GET not permitted for Resource.DE1_MODE"
+    finally:
+        gateway.close()

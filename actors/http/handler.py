@@ -30,6 +30,11 @@ from pyde1.api.version import version_info
 
 log = logging.getLogger("pyde1.http")
 
+#: The part of the service (actors.service.PARTS) that provides each role.
+PART_OF_ROLE = {"de1": "devices", "scale": "devices", "thermometer": "devices",
+                "bluetooth": "bluetooth", "database": "database", "mqtt": "mqtt",
+                "sequencer": "sequencer"}
+
 #: A PATCH/PUT under one of these is followed by an MQTT ``update/<area>`` packet (§1.10).
 UPDATE_AREAS = ("de1/profile/id", "de1/setting", "de1/control", "de1/calibration")
 
@@ -114,9 +119,9 @@ class Handler:
 
     def _why_absent(self, role: str) -> str:
         absent = self.ctx.extras.get("absent_parts", {})
-        for part, why in absent.items():
-            if part == role or role in part:
-                return why
+        part = PART_OF_ROLE.get(role, role)
+        if part in absent:
+            return absent[part]
         service = self.ctx.extras.get("service")
         if service is not None:
             try:
