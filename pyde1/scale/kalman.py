@@ -46,12 +46,12 @@ class Verdict(enum.Enum):
 
 @dataclass(frozen=True)
 class FilterConfig:
-    weight_sd_g: float = 0.10
-    flow_change: float = 0.3
+    weight_sd_g: float = 0.15
+    flow_change: float = 0.2
     initial_flow_sd: float = 3.0
     gate_sigmas: float = 6.0
-    gate_min_g: float = 1.0
-    clip_sigmas: float = 3.0
+    gate_min_g: float = 0.6
+    clip_sigmas: float = 2.0
     shift_samples: int = 3
     shift_spread_g: float = 0.6
     frozen_min_s: float = 0.45
