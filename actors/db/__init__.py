@@ -12,6 +12,8 @@ Composition root::
 
 from __future__ import annotations
 
+import logging
+import sys
 from typing import Any
 
 from actors.db.opening import OpenReport, prepare_database
@@ -33,5 +35,24 @@ def database_spec(config: Any, *, role: str = ROLE, depends_on: tuple[str, ...] 
                      depends_on=depends_on, required=True)
 
 
+def migrate_only(config: Any) -> int:
+    """``pyde1-run --migrate-only``: create or migrate the database, say what was done.
+    Returns the exit status: 0, or 1 with the reason on stderr."""
+    settings = DatabaseSettings.from_config(config)
+    try:
+        report = prepare_database(settings.filename, backup_timeout=settings.backup_timeout)
+    except DatabaseOpenError as exc:
+        logging.getLogger("pyde1.database").critical("%s", exc)
+        print(f"pyde1-run: {exc}", file=sys.stderr)
+        return 1
+    if report.created:
+        print(f"created {report.path} (schema {report.version})")
+    elif report.actions:
+        print(f"{report.path}: {'; '.join(report.actions)}; backup in {report.backup}")
+    else:
+        print(f"{report.path}: schema {report.version}, nothing to do")
+    return 0
+
+
 __all__ = ["ROLE", "STORED_EVENT_CLASSES", "DatabaseOpenError", "DatabaseSettings", "DatabaseWriter",
-           "OpenReport", "database_spec", "prepare_database"]
+           "OpenReport", "database_spec", "migrate_only", "prepare_database"]

@@ -38,6 +38,7 @@ from pyde1.db.recording import (
     UpdateSequence,
 )
 from pyde1.db.settings import DatabaseSettings
+from pyde1.db.shotfile import profile_metadata
 from pyde1.events import PUBLISHED_CLASSES
 
 STORED_EVENT_CLASSES: tuple[type, ...] = tuple(PUBLISHED_CLASSES[c] for c in CLASS_TABLE)
@@ -307,13 +308,19 @@ class DatabaseWriter(ServiceActor):
                       author: str | None = None, notes: str | None = None,
                       beverage_type: str | None = None, source_format: str = "JSONv2",
                       date_added: float | None = None) -> str:
-        """Store a profile once per id (SHA-1 of ``source``); returns the id."""
+        """Store a profile once per id (SHA-1 of ``source``); returns the id. Title, author,
+        notes and beverage type not given are read from the profile's top-level keys."""
         if not isinstance(source, (bytes, bytearray)):
             raise TypeError(f"profile source must be bytes, got {type(source).__name__}")
         if not isinstance(fingerprint, str) or not fingerprint:
             raise ValueError("profile fingerprint must be a non-empty string")
         pid = hashlib.sha1(bytes(source)).hexdigest()
         if pid not in self._known_profiles:
+            meta = profile_metadata(bytes(source))
+            title = meta["title"] if title is None else title
+            author = meta["author"] if author is None else author
+            notes = meta["notes"] if notes is None else notes
+            beverage_type = meta["beverage_type"] if beverage_type is None else beverage_type
             self._known_profiles.add(pid)
             self._enqueue([InsertProfile({
                 "id": pid, "source": bytes(source), "source_format": source_format,
