@@ -70,3 +70,4 @@ def routed_paths(app: bottle.Bottle) -> dict[str, str]:
     """resource path -> bottle rule, for every resource route of ``app``."""
     return {route.config[RESOURCE_CONFIG_KEY]: route.rule for route in app.routes
             if RESOURCE_CONFIG_KEY in route.config}
+

@@ -54,7 +54,9 @@ class HttpGateway(ServiceActor):
 
     def on_stop(self) -> None:
         if self.server is not None:
-            if not self.server.stop(timeout=self.settings.response_timeout):
+            # Worker threads still waiting on a device give up at their own deadline; do not
+            # hold the supervisor's stop for them.
+            if not self.server.stop(timeout=2.0):
                 self.log.warning("the HTTP server thread did not stop in time")
             self.server = None
 
