@@ -298,6 +298,7 @@ def test_profile_upload(gw):
     assert ("profile_uploaded", result["id"]) in calls(gw, "sequencer")
     assert gw.get("/de1/profile/id").json == {"id": result["id"]}
     assert gw.actors["database"].proxy().profiles.get(timeout=5)[result["id"]] == source
+    assert gw.actors["database"].proxy().last_profile.get(timeout=5) == result["id"]
 
 
 def test_bad_profile_never_reaches_the_de1(gw):
@@ -368,3 +369,22 @@ def test_a_replaced_device_actor_is_used_and_a_dead_one_is_503(gw, runtime):
     assert r.status == 503 and "DE1 is unavailable" in r.text
     gw.start("de1", FakeDE1, address="00:00:00:00:00:01")
     assert gw.get("/de1/id").json["id"] == "00:00:00:00:00:01"
+
+
+def test_a_method_the_actor_lacks_is_501_alone_and_left_out_of_aggregates(runtime):
+    from test_http_fakes import FakeDE1Core
+    gateway = start_gateway(runtime)
+    try:
+        gateway.start("de1", FakeDE1Core)
+        gateway.sync()
+        r = gateway.get("/de1/setting/time")
+        assert (r.status, r.text) == (501, "NotImplementedError('the de1 actor (FakeDE1Core) has no "
+                                           "get_time: not available in this build')")
+        setting = gateway.get("/de1/setting")
+        assert setting.status == 503  # auto_off_time needs the (absent) sequencer: a real failure
+        gateway.start("sequencer", FakeSequencer)
+        setting = gateway.get("/de1/setting")
+        assert setting.status == 200 and "time" not in setting.json and "fan_threshold" in setting.json
+        assert gateway.patch("/de1/setting/time", {"timestamp": 5}).status == 501
+    finally:
+        gateway.close()

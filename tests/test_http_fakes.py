@@ -91,7 +91,9 @@ class FakeDevice(ServiceActor):
         return list(self.calls)
 
 
-class FakeDE1(FakeDevice):
+class FakeDE1Core(FakeDevice):
+    """The methods the real DE1 actor has today."""
+
     def __init__(self, ctx, role: str = "de1", **kwargs):
         super().__init__(ctx, role, **kwargs)
         self.mmr = dict(MMR_DEFAULTS)
@@ -150,17 +152,6 @@ class FakeDE1(FakeDevice):
         self.water["start_fill_level"] = float(mm)
         return float(mm)
 
-    def get_time(self) -> int:
-        return self.clock_value
-
-    def set_time(self, timestamp: int) -> None:
-        self.calls.append(("set_time", timestamp))
-        self.clock_value = timestamp
-
-    def set_line_frequency(self, hz: int) -> None:
-        self.calls.append(("set_line_frequency", hz))
-        self.line_frequency = hz
-
     def profile(self) -> dict[str, Any]:
         return {"id": self.profile_id, "fingerprint": None}
 
@@ -187,6 +178,21 @@ class FakeDE1(FakeDevice):
             err.http_status = 409
             raise err
         self.firmware_running = False
+
+
+class FakeDE1(FakeDE1Core):
+    """Plus the ones the gateway also uses (DE1 clock, line frequency)."""
+
+    def get_time(self) -> int:
+        return self.clock_value
+
+    def set_time(self, timestamp: int) -> None:
+        self.calls.append(("set_time", timestamp))
+        self.clock_value = timestamp
+
+    def set_line_frequency(self, hz: int) -> None:
+        self.calls.append(("set_line_frequency", hz))
+        self.line_frequency = hz
 
 
 def _ghc_error(mode: str) -> Exception:
@@ -240,6 +246,7 @@ class FakeDatabase(ServiceActor):
     def __init__(self, ctx, role: str = "database", **_):
         super().__init__(ctx, role)
         self.profiles: dict[str, bytes] = {}
+        self.last_profile: str | None = None
 
     def store_profile(self, source: bytes, fingerprint: str) -> None:
         import hashlib
@@ -247,6 +254,9 @@ class FakeDatabase(ServiceActor):
 
     def get_profile(self, profile_id: str) -> bytes | None:
         return self.profiles.get(profile_id)
+
+    def profile_uploaded(self, profile_id: str, when: float | None = None) -> None:
+        self.last_profile = profile_id
 
 
 class FakeBluetooth(ServiceActor):

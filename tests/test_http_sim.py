@@ -91,3 +91,55 @@ def test_release_makes_de1_requests_409(sim, runtime):
     r = gw.get("/de1/state")
     assert r.status == 409
     assert "DE1 not connected" in r.text and "released" in r.text
+
+
+@pytest.fixture
+def full(runtime, tmp_path):
+    """Simulated DE1 + the real sequencer + the real database writer behind the gateway."""
+    sequencer = pytest.importorskip("actors.sequencer", reason="the sequencer actor is not in this build")
+    db = pytest.importorskip("actors.db", reason="the database writer is not in this build")
+    from actors.supervisor import Supervisor
+    rig = sim_harness.SimRig(runtime, speedup=100)
+    rig.start()
+    runtime.extras["recorder"].wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T)
+    specs = [db.database_spec(None, filename=str(tmp_path / "pyde1.sqlite3")), *sequencer.sequencer_specs(None)]
+    sup = Supervisor.start(runtime, specs).proxy()
+    sup.start_all().get(timeout=20)
+    gateway = start_gateway(runtime, response_timeout=T)
+    gateway.sync()
+    yield rig, gateway, runtime
+    gateway.close()
+    sup.stop_all().get(timeout=20)
+    sup.actor_ref.stop(block=True, timeout=5)
+    rig.stop()
+
+
+def test_profile_goes_to_de1_database_and_sequencer(full):
+    rig, gw, runtime = full
+    r = gw.put("/de1/profile", PROFILE)
+    assert r.status == 200, r.text
+    profile_id = r.json[0]["id"]
+    # the sequencer took the profile's target weight as the espresso stop limit (override on)
+    espresso = gw.get("/de1/control/espresso").json
+    assert espresso["stop_at_weight"] == 36.0
+    stored = runtime.roles.get("database").proxy().get_profile(profile_id).get(timeout=T)
+    assert stored["source"] == PROFILE and stored["fingerprint"] == r.json[0]["fingerprint"]
+    # stored profiles can be uploaded again by id
+    assert gw.put("/de1/profile/id", {"id": profile_id}).json == []
+
+
+def test_whole_de1_aggregate_and_control_writes(full):
+    rig, gw, runtime = full
+    body = gw.get("/de1")
+    assert body.status == 200, body.text
+    control = body.json["control"]
+    assert set(control) == {"espresso", "steam", "hot_water", "hot_water_rinse", "tank_water_threshold"}
+    assert set(control["hot_water_rinse"]) == {"stop_at_time", "disable_auto_tare", "temperature", "flow"}
+    r = gw.patch("/de1/control", {"espresso": {"stop_at_weight": 40, "move_on_weight": [None, 5]},
+                                  "steam": {"stop_at_time": 90}})
+    assert (r.status, r.json) == (200, [])
+    after = gw.get("/de1/control").json
+    assert after["espresso"]["stop_at_weight"] == 40.0 and after["espresso"]["move_on_weight"] == [None, 5.0]
+    assert after["steam"]["stop_at_time"] == 90
+    bad = gw.patch("/de1/control/espresso", {"stop_at_weight": -3})
+    assert bad.status == 400

@@ -187,7 +187,15 @@ class Handler:
             binding = BINDINGS.get(part.path)
             if binding is None or binding.read is None:
                 continue
-            value = binding.read(env)
+            try:
+                value = binding.read(env)
+            except ApiError as exc:
+                if exc.status != 501 or not where:
+                    raise
+                # Inside an aggregate, a value this build cannot produce is left out, as
+                # pyDE1 leaves out what it cannot read; the leaf resource itself says 501.
+                log.debug("GET %s: %s left out: %s", resource.path, part.path, exc.body)
+                continue
             if not where:
                 data = dict(value)
                 continue

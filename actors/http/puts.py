@@ -75,14 +75,22 @@ def _upload(env: Env, source: bytes, plan: UploadPlan) -> dict[str, str]:
     controls = _espresso_controls(env)
     tank = bool(field(controls, "profile_can_override_tank_temperature", True))
     result = env.caller.ask("de1", "upload_profile", source, tank_temperature=tank)
+    uploaded = {"fingerprint": field(result, "fingerprint", plan.fingerprint) or plan.fingerprint,
+                "id": field(result, "id", plan.id) or plan.id}
     if controls is not None:
-        try:
-            env.caller.ask("sequencer", "profile_uploaded", result)
-        except ApiError as exc:
-            log.warning("profile %s uploaded; the sequencer did not take its limits: %s",
-                        plan.id[:8], exc.body)
-    return {"fingerprint": field(result, "fingerprint", plan.fingerprint) or plan.fingerprint,
-            "id": field(result, "id", plan.id) or plan.id}
+        _tell(env, "sequencer", "profile_uploaded", result)
+    if env.caller.has("database"):
+        # persist_hkv last_profile: new sequences name this profile, also after a restart
+        _tell(env, "database", "profile_uploaded", uploaded["id"])
+    return uploaded
+
+
+def _tell(env: Env, role: str, method: str, *args: Any) -> None:
+    """A follow-up of an upload that already succeeded: its failure is logged, not answered."""
+    try:
+        env.caller.ask(role, method, *args)
+    except ApiError as exc:
+        log.warning("profile uploaded, but %s.%s failed: %s", role, method, exc.body)
 
 
 def put_profile(env: Env, resource: Resource, body: bytes) -> list:
