@@ -1,0 +1,65 @@
+"""End to end with the simulated DE1 (simulator bleak backend, Bluetooth actor, DE1 actor):
+a simulated espresso produces the gates in the documented order, and a controller stop
+(stop at volume) really ends the simulated shot."""
+
+from __future__ import annotations
+
+import pytest
+from test_sequencer_actor import WAIT, start
+
+from actors.sequencer import FlowSequencerActor
+from pyde1.events import (DeviceAvailability, DeviceAvailabilityState, SequencerGateNotification,
+                          ShotSampleWithVolumesUpdate, StateUpdate, StopAtNotification)
+from pyde1.sequencer import GATE_ORDER
+
+sim = pytest.importorskip("actors.sim.harness", reason="the simulator is not part of this build")
+
+T = 20.0
+
+
+@pytest.fixture
+def rig(runtime):
+    rig = sim.SimRig(runtime, speedup=20)
+    seq = start(runtime, FlowSequencerActor, "sequencer").proxy()
+    seq.set_control("espresso", {"last_drops_minimum_time": 0.2}).get(timeout=WAIT)
+    rig.start()
+    runtime.extras["recorder"].wait_for(
+        DeviceAvailability, lambda e: e.role.value == "de1" and e.state is DeviceAvailabilityState.READY,
+        timeout=T)
+    yield rig, seq
+    rig.stop()
+
+
+def complete(rec, start=0):
+    return rec.wait_for(SequencerGateNotification,
+                        lambda e: e.name.value == "sequence_complete" and e.action.value == "set",
+                        timeout=T, start=start)
+
+
+def test_simulated_espresso_sets_every_gate_in_order(rig, runtime):
+    de1_rig, seq = rig
+    rec = runtime.extras["recorder"]
+    de1_rig.de1.set_mode("Espresso").get(timeout=T)
+    done = complete(rec)
+    gates = [e for e in rec.of_type(SequencerGateNotification) if e.sequence_id == done.sequence_id]
+    assert [g.name for g in gates if g.action.value == "clear"] == list(GATE_ORDER)
+    assert [g.name for g in gates if g.action.value == "set"] == list(GATE_ORDER)
+    assert {g.active_state for g in gates} == {"Espresso"}
+    assert not seq.status().get(timeout=WAIT)["running"]
+
+
+def test_stop_at_volume_ends_the_simulated_shot_early(rig, runtime):
+    de1_rig, seq = rig
+    rec = runtime.extras["recorder"]
+    seq.set_control("espresso", {"stop_at_volume": 12.0}).get(timeout=WAIT)
+    de1_rig.de1.set_mode("Espresso").get(timeout=T)
+    triggered = rec.wait_for(StopAtNotification,
+                             lambda e: e.stop_at.value == "volume" and e.action.value == "triggered",
+                             timeout=T)
+    assert triggered.current_value >= 12.0
+    rec.wait_for(StateUpdate, lambda e: e.previous_state == "Espresso" and e.state == "Idle", timeout=T)
+    complete(rec)
+    last = rec.of_type(ShotSampleWithVolumesUpdate)[-1]
+    # the default profile runs to well over 30 ml; stopped, the pour ends soon after 12 ml
+    assert 12.0 <= last.volume_pour < 25.0
+    assert seq.health().get(timeout=WAIT)["commands_sent"]["stop (volume)"] == 1
