@@ -76,12 +76,23 @@ class _LeadLoaded:
 
 
 @dataclass(frozen=True)
-class _FirmwareBuild:
-    build: int
+class _De1Facts:
+    firmware_build: int | None = None
+    targets: tuple[tuple[str, float | None], ...] = ()
 
 
-def _firmware_build(value: Any) -> _FirmwareBuild | None:
-    return _FirmwareBuild(value) if isinstance(value, int) and not isinstance(value, bool) else None
+def _firmware_build(value: Any) -> _De1Facts | None:
+    ok = isinstance(value, int) and not isinstance(value, bool)
+    return _De1Facts(firmware_build=value) if ok else None
+
+
+def _shot_settings(value: Any) -> _De1Facts | None:
+    """The limits the DE1 enforces itself, for 'de1 controlled' notifications."""
+    if not isinstance(value, Mapping):
+        return None
+    names = {"steam_time": "target_steam_length", "hot_water_time": "target_hot_water_length",
+             "hot_water_volume": "target_hot_water_vol"}
+    return _De1Facts(targets=tuple((key, value.get(field)) for key, field in names.items()))
 
 
 class CommandWatcher:
@@ -199,6 +210,8 @@ class FlowSequencerActor(ServiceActor):
         elif isinstance(event, StateUpdate):
             rules.scale_exists = self.ctx.ref(self.roles["scale"]) is not None
             actions = rules.on_state(event, now)
+            if event.state == "Idle" and event.previous_state != "Idle":
+                self._ask_de1("get_shot_settings", _shot_settings)
         elif isinstance(event, BlueDOTUpdate):
             actions = rules.on_bluedot(event, now)
         elif isinstance(event, DeviceAvailability):
@@ -212,9 +225,9 @@ class FlowSequencerActor(ServiceActor):
         elif isinstance(event, _LeadLoaded):
             actions = []
             self._lead_loaded(event)
-        elif isinstance(event, _FirmwareBuild):
+        elif isinstance(event, _De1Facts):
             actions = []
-            rules.note_de1(event.build)
+            rules.note_de1(event.firmware_build, **dict(event.targets))
         else:
             return
         self._run(actions)
@@ -226,7 +239,8 @@ class FlowSequencerActor(ServiceActor):
                 self.setup_key = ev.id
                 self._load_lead(ev.id)
         elif ev.role is DeviceRole.DE1 and ev.state is DeviceAvailabilityState.READY:
-            self._ask_firmware()
+            self._ask_de1("firmware_build", _firmware_build)
+            self._ask_de1("get_shot_settings", _shot_settings)
 
     # -- carrying out actions ----------------------------------------------------------------------
     def _run(self, actions: list[A.Action]) -> None:
@@ -322,15 +336,17 @@ class FlowSequencerActor(ServiceActor):
         return []
 
     # -- facts from other actors -------------------------------------------------------------------
-    def _ask_firmware(self) -> None:
+    def _ask_de1(self, name: str, on_result) -> None:
+        """Read a DE1 fact (an attribute, or a method without arguments) in the background."""
         proxy = self._proxy("de1")
         if proxy is None or self._watcher is None:
             return
         try:
-            future = proxy.firmware_build
-        except AttributeError:
+            attribute = getattr(proxy, name)
+            future = attribute() if callable(attribute) else attribute
+        except (AttributeError, pykka.ActorDeadError):
             return
-        self._watcher.watch("de1.firmware_build", future, on_result=_firmware_build)
+        self._watcher.watch(f"de1.{name}", future, on_result=on_result)
 
     def _load_lead(self, key: str) -> None:
         proxy = self._proxy("database")
@@ -450,6 +466,7 @@ class FlowSequencerActor(ServiceActor):
                             "shots_learned": lead.shots,
                             "last_decision": self.rules.weight_stop.last_decision},
             "next_deadline": self.rules.next_deadline(),
+            "de1_facts": {"firmware_build": self.rules.firmware_build, **self.rules.de1_targets},
         })
         return out
 

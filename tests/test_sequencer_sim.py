@@ -46,6 +46,10 @@ def test_simulated_espresso_sets_every_gate_in_order(rig, runtime):
     assert [g.name for g in gates if g.action.value == "set"] == list(GATE_ORDER)
     assert {g.active_state for g in gates} == {"Espresso"}
     assert not seq.status().get(timeout=WAIT)["running"]
+    # what the sequencer learnt from the DE1 in the background (for 'de1 controlled' limits)
+    facts = seq.health().get(timeout=WAIT)["de1_facts"]
+    assert facts["firmware_build"] == 1333
+    assert facts["steam_time"] == de1_rig.de1.get_shot_settings().get(timeout=T)["target_steam_length"]
 
 
 def test_stop_at_volume_ends_the_simulated_shot_early(rig, runtime):
