@@ -4,6 +4,7 @@ real actors playing the roles (tests/test_http_fakes.py)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -388,3 +389,30 @@ def test_a_method_the_actor_lacks_is_501_alone_and_left_out_of_aggregates(runtim
         assert gateway.patch("/de1/setting/time", {"timestamp": 5}).status == 501
     finally:
         gateway.close()
+
+
+def test_patch_on_connect_is_applied_when_the_de1_becomes_ready(runtime):
+    gateway = start_gateway(runtime, patch_on_connect='{"setting": {"fan_threshold": {"temperature": 41}}, '
+                                                      '"control": {"espresso": {"stop_at_weight": 33}}}')
+    try:
+        gateway.start("sequencer", FakeSequencer)
+        gateway.start("de1", FakeDE1, ready=False)
+        gateway.sync()
+        assert gateway.ref.proxy().patches_on_connect.get(timeout=5) == 0
+        gateway.actors["de1"].proxy().set_availability("ready").get(timeout=5)
+        gateway.sync()   # the availability event, then the PatchOnConnect it queued
+        gateway.sync()
+        assert ("write_mmr", "FAN_THRESHOLD", 41) in calls(gateway, "de1")
+        assert ("set_control", "espresso", {"stop_at_weight": 33.0}) in calls(gateway, "sequencer")
+        assert gateway.ref.proxy().patches_on_connect.get(timeout=5) == 1
+    finally:
+        gateway.close()
+
+
+def test_settings_carry_patch_on_connect_from_the_config():
+    from pyde1.api.settings import HttpSettings
+    from pyde1.config import Config, override_config
+    config = override_config(Config(), {"de1.PATCH_ON_CONNECT": {"setting": {"fan_threshold": {"temperature": 40}}}})
+    assert json.loads(HttpSettings.from_config(config).patch_on_connect) == {
+        "setting": {"fan_threshold": {"temperature": 40}}}
+    assert HttpSettings.from_config(Config()).patch_on_connect is None

@@ -143,3 +143,33 @@ def test_whole_de1_aggregate_and_control_writes(full):
     assert after["steam"]["stop_at_time"] == 90
     bad = gw.patch("/de1/control/espresso", {"stop_at_weight": -3})
     assert bad.status == 400
+
+
+def test_scan_through_the_bluetooth_actor(sim, runtime):
+    from pyde1.events import ScanResults
+    rig, gw = sim
+    rec = runtime.extras["recorder"]
+    # a connected DE1 does not advertise: release it first so the scan can see it
+    assert gw.patch("/de1/availability", {"mode": "R"}).json == []
+    rec.wait_for(DeviceAvailability, lambda e: e.state is A.RELEASED, timeout=T)
+    start = len(rec.events)
+    assert gw.put("/scan", b"de1").json == []
+    done = rec.wait_for(ScanResults, lambda e: not e.scanning, timeout=T, start=start)
+    assert [d.address for d in done.devices] == ["D1:5E:00:00:00:01"]
+    # captured again: "scan" then changes nothing and answers the current address (pyDE1)
+    assert gw.patch("/de1/availability", {"mode": "C"}).json == []
+    rec.wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T, start=start)
+    gw.sync()
+    assert gw.patch("/de1/id", {"id": "scan"}).json == ["D1:5E:00:00:00:01"]
+
+
+def test_scan_for_id_finds_and_captures(sim, runtime):
+    rig, gw = sim
+    rec = runtime.extras["recorder"]
+    assert gw.patch("/de1/id", {"id": None}).json == [""]
+    rec.wait_for(DeviceAvailability, lambda e: e.role.value == "de1" and e.id == "", timeout=T)
+    assert gw.patch("/de1/id", {"id": "scan"}).json == ["D1:5E:00:00:00:01"]
+    start = len(rec.events)
+    rec.wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T, start=start)
+    gw.sync()
+    assert gw.get("/de1/state").status == 200

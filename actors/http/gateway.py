@@ -3,7 +3,8 @@
 Request threads (waitress workers) never run in this actor; they ask the device actors
 directly through proxies with a deadline. This actor's own thread keeps the device view up to
 date from bus events and sends the MQTT ``update/<area>`` packets that follow a PATCH or PUT,
-so neither ever delays an answer.
+so neither ever delays an answer. It also applies ``de1.PATCH_ON_CONNECT`` each time the DE1
+becomes ready (pyDE1 sent that PATCH to its own HTTP server).
 """
 
 from __future__ import annotations
@@ -19,8 +20,13 @@ from actors.http.server import HttpServer
 from pyde1.api.errors import ApiError
 from pyde1.api.resources import resource
 from pyde1.api.settings import HttpSettings
-from pyde1.events import DeviceAvailability, StateUpdate
+from pyde1.events import DeviceAvailability, DeviceAvailabilityState, DeviceRole, StateUpdate
 from pyde1.lifecycle import ActorLifecycle
+
+
+@dataclass(frozen=True)
+class PatchOnConnect:
+    """Told to the gateway itself when the DE1 becomes ready and de1.PATCH_ON_CONNECT is set."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class HttpGateway(ServiceActor):
         self.app = None
         self.updates_sent = 0
         self.update_failures = 0
+        self.patches_on_connect = 0
+        self.patch_on_connect_failures = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -83,15 +91,34 @@ class HttpGateway(ServiceActor):
     def health(self) -> dict[str, Any]:
         out = super().health()
         out.update(url=self.server.url if self.server else None, updates_sent=self.updates_sent,
-                   update_failures=self.update_failures)
+                   update_failures=self.update_failures, patches_on_connect=self.patches_on_connect,
+                   patch_on_connect_failures=self.patch_on_connect_failures)
         return out
 
     # -- events ---------------------------------------------------------------------------
     def on_event(self, event: Any) -> None:
         if isinstance(event, PublishUpdate):
             self._publish_update(event.area)
+        elif isinstance(event, PatchOnConnect):
+            self._patch_on_connect()
         else:
             self.view.on_event(event)
+            if (self.settings.patch_on_connect and isinstance(event, DeviceAvailability)
+                    and event.role is DeviceRole.DE1 and event.state is DeviceAvailabilityState.READY):
+                # After the view has the new state, so the PATCH finds the DE1 ready.
+                self.actor_ref.tell(PatchOnConnect())
+
+    def _patch_on_connect(self) -> None:
+        """pyDE1 PATCHes de1.PATCH_ON_CONNECT to its own ``de1`` resource on every connect."""
+        body = self.settings.patch_on_connect or ""
+        try:
+            self.handler.patch(resource("de1"), body.encode("utf-8"))
+        except ApiError as exc:
+            self.patch_on_connect_failures += 1
+            self.log.error("de1.PATCH_ON_CONNECT failed (%d): %s", exc.status, exc.body)
+            return
+        self.patches_on_connect += 1
+        self.log.info("de1.PATCH_ON_CONNECT applied")
 
     def _request_update(self, area: str) -> None:
         # Called from a request thread: hand the work to this actor's thread.

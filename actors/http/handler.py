@@ -206,6 +206,10 @@ class Handler:
         return prune(resource.mapping, data) or {}
 
     # -- PATCH and PUT ------------------------------------------------------------------------
+    def patch(self, resource: Resource, body: bytes) -> list:
+        """A PATCH without HTTP (de1.PATCH_ON_CONNECT): the same checks, the same effects."""
+        return self._change(resource, "PATCH", body)
+
     def _change(self, resource: Resource, method: str, body: bytes) -> list:
         caller = self.caller()
         env = Env(caller, self.view)

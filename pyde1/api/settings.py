@@ -25,6 +25,8 @@ class HttpSettings:
     backlog: int = 1024
     channel_timeout: float = 120.0
     log_directory: str | None = None
+    #: de1.PATCH_ON_CONNECT: a body PATCHed to ``de1`` each time the DE1 becomes ready (JSON text)
+    patch_on_connect: str | None = None
 
     def __post_init__(self) -> None:
         if not (self.root.startswith("/") and self.root.endswith("/")):
@@ -46,8 +48,11 @@ class HttpSettings:
         """From a loaded ``pyde1.config.Config`` (None: the defaults above)."""
         if config is None:
             return cls()
-        from pyde1.config import response_timeout
+        import json
+
+        from pyde1.config import response_timeout, thaw
         http = config.http
+        on_connect = config.de1.PATCH_ON_CONNECT
         return cls(
             host=http.SERVER_HOST, port=http.SERVER_PORT, root=http.SERVER_ROOT,
             patch_size_limit=http.PATCH_SIZE_LIMIT, max_body_bytes=http.MAX_BODY_BYTES,
@@ -56,4 +61,5 @@ class HttpSettings:
             threads=http.THREADS, connection_limit=http.CONNECTION_LIMIT, backlog=http.BACKLOG,
             channel_timeout=float(http.CHANNEL_TIMEOUT),
             log_directory=config.logging.LOG_DIRECTORY,
+            patch_on_connect=json.dumps(thaw(on_connect)) if on_connect else None,
         )
