@@ -54,7 +54,10 @@ def test_replay_accuracy_on_raw_streams_beats_the_target_and_pyde1(report):
     assert raw["cold"]["mae"] < 0.35            # measured 0.322; the published best is ~0.35
     assert raw["setup"]["mae"] < 0.35
     assert raw["cold"]["mae"] < raw["pyde1"]["mae"] - 0.08
-    assert report["setup_repeat"]["raw"]["mae"] < 0.15   # measured 0.076 (n = 9)
+    seen = report["setup_repeat"]["raw"]
+    assert seen["setup"]["n"] >= 8
+    assert seen["setup"]["mae"] < 0.15               # measured 0.076 (n = 9)
+    assert seen["setup"]["mae"] <= seen["cold"]["mae"]  # learning did not hurt (cold: 0.084)
     assert report["sets"]["all"]["setup"]["mae"] < 0.55  # measured 0.483 (arrays-only stops are late)
 
 

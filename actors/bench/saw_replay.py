@@ -43,11 +43,11 @@ def run(shots_dir: Path = SHOTS_DIR) -> list[Figure]:
         for source, s in report["by_source"][name]["setup"].items():
             figures.append(Figure(f"saw_replay_mae_{name}_setup_{slug(source)}", "g", [s["mae"]],
                                   note=_note(s), better="lower"))
-    repeat = report["setup_repeat"]["raw"]
-    if repeat.get("n"):
-        figures.append(Figure("saw_replay_mae_raw_setup_seen_before", "g", [repeat["mae"]],
-                              note=_note(repeat) + "; shots whose setup had an earlier shot",
-                              better="lower"))
+    for scheme, s in report["setup_repeat"]["raw"].items():
+        if s.get("n"):
+            figures.append(Figure(f"saw_replay_mae_raw_seen_setup_{scheme}", "g", [s["mae"]],
+                                  note=_note(s) + "; shots whose setup had an earlier shot",
+                                  better="lower"))
     decisions = report["decisions"]
     if decisions["n"]:
         shots = decisions["shots"].values()

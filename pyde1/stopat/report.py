@@ -79,8 +79,9 @@ def replay_report(shots: Sequence[ReplayShot], config: ProcessorConfig = Process
                         for scheme in SCHEMES} for name in SETS},
         "by_source": {name: {scheme: by_source(predictions[name][scheme]) for scheme in SCHEMES}
                       for name in SETS},
-        "setup_repeat": {name: summary([p.error for p in repeat_shots(predictions[name]["setup"])])
-                         for name in SETS},
+        # shots whose setup had an earlier shot: learned online vs the defaults on the same shots
+        "setup_repeat": {name: {scheme: summary([p.error for p in repeat_shots(predictions[name][scheme])])
+                                for scheme in ("cold", "setup")} for name in SETS},
         "per_shot": _per_shot(predictions["all"]),
     }
     decisions, skipped = [], {}
