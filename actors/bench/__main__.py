@@ -22,6 +22,12 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
     "mqtt": ("actors.bench.mqtt", "latency", "bus event -> MQTT subscriber latency (private mosquitto)"),
     "profile-plan": ("actors.bench.core", "profile_plan", "JSON profile parse + upload plan throughput"),
+    "http-load": ("actors.bench.http_load", "run",
+                  "HTTP GET version / de1/state with 1, 16, 64 keep-alive clients on a real simulated service during a shot; samples lost"),
+    "startup": ("actors.bench.startup", "startup", "launch -> HTTP ready, -> DE1 connected (simulated); RSS after start"),
+    "memory": ("actors.bench.startup", "memory", "resident memory after start and after 500 simulated shots (growth)"),
+    "sim": ("actors.bench.ble", "simulator", "simulated shots/min: pure model and whole Bluetooth stack"),
+    "ble-latency": ("actors.bench.ble", "latency", "simulated ShotSample notification -> bus latency"),
 }
 
 

@@ -1,0 +1,98 @@
+"""HTTP under load against a real service: ``python -m actors.soak.serve --simulate`` as a
+subprocess (simulated DE1 at real-time speed, so one shot lasts the whole load), with
+1, 16 and 64 concurrent keep-alive clients on ``GET version`` and ``GET de1/state``, and
+the shot's ShotSamples counted on both sides (simulator sent / bus delivered / database
+recorded) to show none is lost under that load.
+
+The clients are threads of this (bench) process, sharing the machine's cores with the
+service: the figures are for both on the same 2-core machine, as a user's would be.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from typing import Any
+
+from actors.bench.figures import Figure
+
+PATHS = ("version", "de1/state")
+CLIENTS = (1, 16, 64)
+
+
+class _ShotKeeper(threading.Thread):
+    """Keeps a shot running: asks for Espresso whenever the simulated DE1 is Idle."""
+
+    def __init__(self, service) -> None:
+        super().__init__(name="bench-shot-keeper", daemon=True)
+        self.service = service
+        self.halt = threading.Event()
+        self.requests = 0
+
+    def run(self) -> None:
+        while not self.halt.is_set():
+            try:
+                if self.service.ctl({"op": "stats"})["sim"]["state"] == "Idle":
+                    self.service.request("PATCH", "de1/mode", {"mode": "Espresso"})
+                    self.requests += 1
+            except Exception:  # the load may delay an answer; try again
+                pass
+            self.halt.wait(0.2)
+
+
+def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tuple[str, ...] = PATHS,
+             speedup: float = 1.0, workdir: str | None = None) -> dict[str, Any]:
+    from actors.http.bench import requests_per_second
+    from actors.soak.process import ServiceProcess
+    from actors.soak.samples import compare, db_samples
+
+    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-http-"), speedup=speedup)
+    service.start()
+    results: list[dict[str, Any]] = []
+    keeper = _ShotKeeper(service)
+    try:
+        service.wait_de1_ready(60)
+        keeper.start()
+        url = f"http://127.0.0.1:{service.http_port}/"
+        for path in paths:
+            for n in clients:
+                results.append(requests_per_second(n, seconds, path, url=url))
+        keeper.halt.set()
+        keeper.join(10)
+        # Let the running shot finish, then count its samples everywhere.
+        state = service.ctl({"op": "stats"})["sim"]
+        deadline = time.monotonic() + 120
+        while state["state"] != "Idle" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            state = service.ctl({"op": "stats"})["sim"]
+        time.sleep(1.5)  # the database commits at least once a second
+        stats = service.ctl({"op": "stats", "samples": True})
+        lost = compare(stats, db_samples(service), stats["sim"]["shots_completed"])
+        rss = service.rss_kb()
+    finally:
+        keeper.halt.set()
+        code = service.stop()
+    return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code}
+
+
+def run(seconds: float = 3.0) -> list[Figure]:
+    result = run_load(seconds)
+    figures: list[Figure] = []
+    for r in result["loads"]:
+        label = f"GET {r['path'].lstrip('/')}, {r['clients']} client{'s' if r['clients'] > 1 else ''}"
+        note = f"{r['seconds']} s, real service subprocess, simulated shot running"
+        figures += [Figure(f"{label}: requests/s", "requests/s", [r["requests_per_second"]], note),
+                    Figure(f"{label}: p50", "ms", [r["p50_ms"]], better="lower"),
+                    Figure(f"{label}: p99", "ms", [r["p99_ms"]], better="lower"),
+                    Figure(f"{label}: max", "ms", [r["max_ms"]], better="lower"),
+                    Figure(f"{label}: unanswered/errors", "requests", [r["errors"]], better="lower")]
+    s = result["samples"]
+    figures.append(Figure("shot samples sent by the simulator during the load", "samples", [s["sent"]],
+                          note=f"{s['shots']} shot(s) completed"))
+    figures.append(Figure("shot samples lost on the bus under HTTP load", "samples", [s["bus_lost"]],
+                          better="lower"))
+    if s["db_lost"] is not None and s["db_shots_matched"]:
+        figures.append(Figure("shot samples lost in the database under HTTP load", "samples",
+                              [s["db_lost"]], better="lower"))
+    return figures
