@@ -80,3 +80,18 @@ def list_sequences(conn: sqlite3.Connection, limit: int = 20, offset: int = 0) -
     cur = conn.execute("SELECT * FROM sequence WHERE id != ? ORDER BY start_sequence DESC NULLS LAST "
                        "LIMIT ? OFFSET ?", (schema.DUMMY_ID, limit, offset))
     return [dict(r) for r in cur]
+
+
+SHOT_FILE_TABLES = ("shot_sample_with_volume_update", "weight_and_flow_update")
+
+
+def shot_file_text(conn: sqlite3.Connection, sequence_id: str, tz=None) -> str:
+    """The legacy shot file of a recorded sequence (raises IncompleteSequenceError while the
+    master row still lacks one of its times, SequenceNotFoundError for an unknown id)."""
+    from pyde1.db.shotfile import build_shot_file, check_complete
+
+    master = read_master(conn, sequence_id)
+    check_complete(master)
+    stored = read_sequence(conn, sequence_id, SHOT_FILE_TABLES)
+    return build_shot_file(stored.master, stored.tables["shot_sample_with_volume_update"],
+                           stored.tables["weight_and_flow_update"], stored.profile, tz=tz)
