@@ -5,8 +5,9 @@ A thin owner of :class:`pyde1.scale.ScaleProcessor` (the plain class does all th
 * every :class:`ScaleWeightUpdate` is judged and, unless rejected as a spike or a frozen
   repeat, published as a :class:`WeightAndFlowUpdate` (sender ``ScaleProcessor``) with
   pyDE1's estimators; the Kalman filter's :class:`~pyde1.scale.FlowEstimate` (weight,
-  flow, their spread, age and latency) is published next to it on the bus as an internal
-  message (not an Event, so it never reaches MQTT or the database) for the FlowSequencer;
+  flow, their spread, age and latency) is published after every reading, rejected ones
+  included, as an internal bus message (not an Event, so it never reaches MQTT or the
+  database) for the FlowSequencer;
 * :class:`ScaleTareSeen` and a :class:`ScaleChange` clear the history and the filter
   (pyDE1 meant to reset on a scale change and did not);
 * the scale period estimate is read from the database's ``persist_hkv`` (header
@@ -64,19 +65,19 @@ class ScaleProcessorActor(ServiceActor):
         result = self.processor.process(event.arrival_time, event.scale_time, event.weight)
         if result.persist_period is not None:
             self._persist_period(result.persist_period)
-        if result.estimates is None:
-            return
         e = result.estimates
-        self._last_weight = (e.current_weight, e.current_weight_time)
-        update = WeightAndFlowUpdate(
-            arrival_time=event.arrival_time, create_time=self.ctx.clock(),
-            sender=SENDER_SCALE_PROCESSOR, scale_time=event.scale_time,
-            current_weight=e.current_weight, current_weight_time=e.current_weight_time,
-            average_flow=e.average_flow, average_flow_time=e.average_flow_time,
-            median_weight=e.median_weight, median_weight_time=e.median_weight_time,
-            median_flow=e.median_flow, median_flow_time=e.median_flow_time)
-        self.ctx.bus.publish(update)
-        self.published += 1
+        if e is not None:
+            self._last_weight = (e.current_weight, e.current_weight_time)
+            self.ctx.bus.publish(WeightAndFlowUpdate(
+                arrival_time=event.arrival_time, create_time=self.ctx.clock(),
+                sender=SENDER_SCALE_PROCESSOR, scale_time=event.scale_time,
+                current_weight=e.current_weight, current_weight_time=e.current_weight_time,
+                average_flow=e.average_flow, average_flow_time=e.average_flow_time,
+                median_weight=e.median_weight, median_weight_time=e.median_weight_time,
+                median_flow=e.median_flow, median_flow_time=e.median_flow_time))
+            self.published += 1
+        # The estimate goes out after every reading, rejected ones included: the sequencer
+        # then sees a freeze (estimate.frozen) and keeps a decision point per reading.
         if result.flow is not None:
             self.ctx.bus.publish(result.flow)
 

@@ -124,6 +124,9 @@ def test_actor_rejects_a_spike_and_counts_it_in_health(runtime):
     runtime.bus.publish(weight_update(3002.0, 60.0))
     runtime.bus.publish(weight_update(3002.1, 10.0))
     recorder.wait_count(WeightAndFlowUpdate, 21)
+    estimates = recorder.wait_count(FlowEstimate, 22)   # one per reading, the spike's included
+    spiked, before = estimates[20], estimates[19]       # the spike left the estimate as it was
+    assert (spiked.time, spiked.weight, spiked.flow) == (before.time, before.weight, before.flow)
     health = ref.proxy().health().get(timeout=5)
     assert health["rejected_spikes"] == 1
     assert health["frozen_readings"] == 0
