@@ -16,6 +16,8 @@ class FlowEstimate:
 
     ``flow_latency`` is how far (seconds) the flow estimate runs behind a change of
     flow in steady state: a flow ramping at a g/s² reads about ``a * flow_latency`` low.
+    ``period`` is the mean interval between readings with distinct times (bursts of
+    readings stamped alike count once): how often a new decision point comes.
     ``sensor_lag`` is arrival time minus scale time of the newest reading, so the
     reading's arrival time is ``time + sensor_lag``. ``started`` is the scale time at
     which the filter last (re)started (first reading, tare, level shift, thaw).

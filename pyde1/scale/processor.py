@@ -75,7 +75,7 @@ class ScaleProcessor:
         self.period.set_nominal(nominal)
 
     def estimate(self) -> FlowEstimate | None:
-        return self.filter.estimate(self._sensor_lag, self.period.value)
+        return self.filter.estimate(self._sensor_lag)
 
     def process(self, arrival_time: float, scale_time: float, weight: float) -> Processed:
         persist = self.period.observe(arrival_time)
