@@ -195,8 +195,8 @@ class SimScale(SimPeripheral):
             self.log.tares.append(now)
         for f in self._faults:
             if f.kind == "drop" and f.at <= now and not f.duration:
-                f.duration = 1e-9     # fired
-                self.drop_requested = True
+                f.duration = 1e-9     # fired (a drop due while disconnected is moot)
+                self.drop_requested = self.connected
                 self.log.faults.append((now, "drop"))
         if self.connected:
             self.on_tick(now)
@@ -300,6 +300,7 @@ class SimScale(SimPeripheral):
     def on_connect(self) -> None:
         self.connected = True
         self.streaming = self.streams_without_handshake
+        self.drop_requested = False
         self._pending = []
 
     def on_disconnect(self) -> None:
