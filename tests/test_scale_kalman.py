@@ -90,6 +90,24 @@ def test_consistent_outliers_are_a_level_shift():
     assert flt.update(2.3, 0.0) is Verdict.ACCEPTED
 
 
+def test_a_bump_that_ends_resumes_the_trajectory_from_before_it():
+    flt = FlowFilter()
+    readings = trace(2.0, 6.0, noise=0.02)
+    feed(flt, readings)
+    before = flt.estimate()
+    t0 = readings[-1][0]
+    bump = [(t0 + 0.1 * i, 2.0 * (t0 + 0.1 * i) + 15.0) for i in range(1, 6)]   # +15 g for 0.5 s
+    verdicts = feed(flt, bump)
+    assert verdicts[:3] == [Verdict.SPIKE, Verdict.SPIKE, Verdict.SHIFT]
+    after_bump = [(t0 + 0.1 * i, 2.0 * (t0 + 0.1 * i)) for i in range(6, 9)]
+    verdicts = feed(flt, after_bump)
+    assert verdicts == [Verdict.SPIKE, Verdict.SPIKE, Verdict.RESUMED]
+    e = flt.estimate()
+    assert e.started == before.started and e.samples == before.samples + 3
+    assert e.flow == pytest.approx(2.0, abs=0.2)
+    assert e.weight == pytest.approx(2.0 * after_bump[-1][0], abs=0.1)
+
+
 def test_scattered_outliers_are_not_a_shift():
     flt = FlowFilter()
     feed(flt, trace(0.0, 2.0, noise=0.02, w0=20.0))

@@ -13,7 +13,9 @@ What real scales do that a plain Kalman filter would swallow:
   estimate by more than a bounded amount.
 * **Level shifts.** ``shift_samples`` consecutive rejected readings that agree with each
   other (a tare, a cup put down, or a flow change too fast for the filter) are believed:
-  the filter restarts on them, with their slope as the flow.
+  the filter restarts on them, with their slope as the flow. If, within ``bump_return_s``,
+  the readings shift back onto the trajectory from before (a hand pressed on the cup and let
+  go), the filter resumes that earlier state rather than starting over.
 * **Frozen readings.** A scale that keeps sending one value while the filter expects the
   cup to gain at least ``frozen_min_change_g`` over ``frozen_min_s`` is frozen: the filter
   goes back to its state at the first reading of that value and ignores the repeats.
@@ -37,6 +39,7 @@ class Verdict(enum.Enum):
     SPIKE = "spike"        # rejected: too far from the prediction
     FROZEN = "frozen"      # rejected: a repeated value while the cup should be filling
     SHIFT = "shift"        # restarted on several consistent outliers (tare, cup change)
+    RESUMED = "resumed"    # shifted back onto the state before the last shift (a bump ended)
     THAWED = "thawed"      # a repeated value held so long it is believed (flow stopped)
 
     @property
@@ -58,6 +61,7 @@ class FilterConfig:
     frozen_min_samples: int = 4
     frozen_min_change_g: float = 0.6
     frozen_believe_s: float = 1.5
+    bump_return_s: float = 5.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -105,6 +109,7 @@ class FlowFilter:
         self._started = 0.0
         self.samples = 0
         self._pending: list[tuple[float, float]] = []
+        self._pre_shift: tuple[_State, int, float] | None = None  # state, samples, started
         self._run_value: float | None = None
         self._run: list[tuple[float, float]] = []  # readings of the current repeated value
         self._run_snapshot: _State | None = None
@@ -157,11 +162,7 @@ class FlowFilter:
             # A spike does not repeat a value exactly: a repeat this far off is a frozen scale.
             return self._freeze(t, z) if repeat else self._outlier(t, z)
         self._pending.clear()
-        limit = cfg.clip_sigmas * sigma
-        clipped = abs(y) > limit
-        if clipped:
-            y = math.copysign(limit, y)
-        self._correct(t, w, f, p00, p01, p11, y)
+        clipped = self._absorb(t, z)
         if not repeat:
             self._new_value(t, z)
         return Verdict.CLIPPED if clipped else Verdict.ACCEPTED
@@ -182,6 +183,17 @@ class FlowFilter:
         self._run = [(t, z)]
         self._run_snapshot = self._state
         self.frozen = False
+
+    def _absorb(self, t: float, z: float) -> bool:
+        """Kalman update with the innovation clipped to ``clip_sigmas``; True if clipped."""
+        w, f, p00, p01, p11 = self._predict(self._state, t)
+        limit = self.config.clip_sigmas * math.sqrt(p00 + self._r)
+        y = z - w
+        clipped = abs(y) > limit
+        if clipped:
+            y = math.copysign(limit, y)
+        self._correct(t, w, f, p00, p01, p11, y)
+        return clipped
 
     def _predict(self, s: _State, t: float) -> tuple[float, float, float, float, float]:
         dt = max(0.0, t - s.t)
@@ -216,9 +228,31 @@ class FlowFilter:
         old = self._state
         self.last_jump = level - (old.w + old.f * (t - old.t))
         self.believed = list(recent)
-        self._start(t, level, slope, cfg.initial_flow_sd ** 2)
         self._pending.clear()
+        if self._back_on_track(t, level):
+            return Verdict.RESUMED
+        before = (old, self.samples, self._started)
+        self._start(t, level, slope, cfg.initial_flow_sd ** 2)
+        self._pre_shift = before
         return Verdict.SHIFT
+
+    def _back_on_track(self, t: float, level: float) -> bool:
+        """Resume the state from before the last shift if ``level`` lies on its trajectory."""
+        if self._pre_shift is None:
+            return False
+        state, samples, started = self._pre_shift
+        if t - state.t > self.config.bump_return_s:
+            return False
+        w, _, p00, _, _ = self._predict(state, t)
+        gate = max(self.config.gate_min_g, self.config.gate_sigmas * math.sqrt(p00 + self._r))
+        if abs(level - w) > gate:
+            return False
+        self._state, self.samples, self._started = state, samples, started
+        self._pre_shift = None
+        for tb, zb in self.believed:
+            self._absorb(tb, zb)
+        self._new_value(*self.believed[-1])
+        return True
 
     def _repeated(self, t: float, z: float) -> Verdict | None:
         """A reading equal to the current run's value. None: treat it as a normal reading."""

@@ -92,7 +92,7 @@ class ScaleProcessor:
         changed = True
         if verdict in (Verdict.FIRST, Verdict.ACCEPTED, Verdict.CLIPPED):
             self.history.add(scale_time, weight)
-        elif verdict is Verdict.SHIFT:
+        elif verdict in (Verdict.SHIFT, Verdict.RESUMED):
             if abs(self.filter.last_jump) >= self.config.level_jump_g:
                 self.history.reset()
             for t, w in self.filter.believed:
@@ -111,6 +111,7 @@ class ScaleProcessor:
             "frozen_readings": self.counts[Verdict.FROZEN.value],
             "clipped": self.counts[Verdict.CLIPPED.value],
             "level_shifts": self.counts[Verdict.SHIFT.value],
+            "bumps_resumed": self.counts[Verdict.RESUMED.value],
             "thawed": self.counts[Verdict.THAWED.value],
             "gaps": self.counts["gaps"],
             "resets": self.counts["resets"],
