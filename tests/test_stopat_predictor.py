@@ -18,6 +18,7 @@ from pyde1.stopat import (
     StopSettings,
     implied_drip,
     learn,
+    should_stop,
 )
 from pyde1.stopat.synthetic import Freeze, Spike, SyntheticShot, ramp_flow, run_shot
 
@@ -53,6 +54,8 @@ def test_decision_waits_then_stops_at_the_reading_nearest_the_send_time():
     assert p.decide(send - 0.06, e, TARGET) is Decision.WAIT
     assert p.decide(send - 0.04, e, TARGET) is Decision.STOP   # within half a period (0.05 s)
     assert p.should_stop(send + 0.2, e, TARGET) is True
+    assert should_stop(send + 0.2, e, TARGET) is True          # the function form
+    assert should_stop(send + 0.2, e, TARGET, StopPredictor(StopSettings(adjust_s=0.5))) is False
     # the reading arrived at 100.38; 0.6 s later it is stale and nothing is decided on it
     assert p.decide(100.38 + 0.61, e, TARGET) is Decision.STALE
 

@@ -10,9 +10,17 @@ from pyde1.stopat.learning import (
     implied_drip,
     learn,
 )
-from pyde1.stopat.predictor import FALL_TIME_S, STOP_DELAY_S, Decision, StopPredictor, StopSettings
+from pyde1.stopat.predictor import (
+    FALL_TIME_S,
+    STOP_DELAY_S,
+    Decision,
+    StopPredictor,
+    StopSettings,
+    should_stop,
+)
 
 __all__ = [
     "FALL_TIME_S", "PERSIST_HEADER", "STOP_DELAY_S", "Decision", "LeadState", "LeadStateError",
     "LearningSettings", "ShotOutcome", "StopPredictor", "StopSettings", "implied_drip", "learn",
+    "should_stop",
 ]

@@ -113,3 +113,9 @@ class StopPredictor:
     def should_stop(self, now: float, estimate: FlowEstimate | None, target: float) -> bool:
         """True when the stop should be sent now (``now``: the clock of the arrival times)."""
         return self.decide(now, estimate, target).stop
+
+
+def should_stop(now: float, estimate: FlowEstimate | None, target: float,
+                predictor: StopPredictor | None = None) -> bool:
+    """:meth:`StopPredictor.should_stop` with the given predictor (default constants if None)."""
+    return (predictor or StopPredictor()).should_stop(now, estimate, target)
