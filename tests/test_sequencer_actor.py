@@ -125,11 +125,10 @@ def rig(runtime):
     return runtime, seq, calls, Machine(runtime)
 
 
-def test_espresso_publishes_gates_in_order_and_tares_the_scale(rig):
+def test_espresso_publishes_gates_in_order(rig):
     ctx, seq, calls, m = rig
     rec = ctx.extras["recorder"]
     m.to("Espresso", "HeatWaterHeater")
-    assert next_call(calls, "tare")
     m.to("Espresso", "PreInfuse")
     m.sample(0.5, 4.0)
     m.to("Espresso", "Pour")
@@ -143,6 +142,19 @@ def test_espresso_publishes_gates_in_order_and_tares_the_scale(rig):
     assert len({g.sequence_id for g in gates}) == 1
     assert all(g.sender == "FlowSequencerImpl" for g in gates)
     assert [e.action.value for e in rec.of_type(AutoTareNotification)] == ["enabled", "disabled"]
+    assert "tare" not in [c[0] for c in list(calls.queue)]   # the scale holds at tare itself
+
+
+def test_tare_reaches_the_scale_when_the_sequencer_holds_it(runtime):
+    calls: queue.Queue = queue.Queue()
+    start(runtime, FakeScale, "scale", calls=calls)
+    start(runtime, FlowSequencerActor, "sequencer", params=SequencerParams(tare_while_holding=True))
+    m = Machine(runtime)
+    m.to("Espresso", "HeatWaterHeater")
+    first = next_call(calls, "tare")
+    m.weight(5.0, 0.0)            # cup put down (0.25 s later the sequencer may tare again)
+    runtime.extras["recorder"].wait_for(AutoTareNotification)
+    assert first[1] > 0
 
 
 def test_stop_at_weight_reaches_the_de1_and_latency_is_measured(rig):

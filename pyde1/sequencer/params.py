@@ -38,7 +38,10 @@ class SequencerParams:
     #: weight unchanged this long while the DE1 pumps into the cup: the reading is frozen
     frozen_seconds: float = 2.0
     frozen_min_de1_flow: float = 1.0         # mL/s
-    #: hold-at-tare (A.0.4): tare when |weight| is above this, at most once per interval
+    #: hold-at-tare (A.0.4). The scale actor holds itself, following AutoTareNotification;
+    #: set this for a scale that does not: the sequencer then tares at start and whenever
+    #: |weight| is above the threshold, at most once per interval.
+    tare_while_holding: bool = False
     tare_threshold: float = 0.05
     tare_interval: float = 0.25
     #: a predicted stop this close ahead is scheduled on a timer, not left to the next report

@@ -156,7 +156,8 @@ class FlowSequencer(StopRules):
         self.last_weight = ev
         if previous is None or abs(ev.current_weight - previous.current_weight) > 0.05:
             self.weight_changed_at = ev.arrival_time
-        if self.hold_at_tare and abs(ev.current_weight) > self.params.tare_threshold:
+        if (self.params.tare_while_holding and self.hold_at_tare
+                and abs(ev.current_weight) > self.params.tare_threshold):
             if self.last_tare_at is None or now - self.last_tare_at >= self.params.tare_interval:
                 self.last_tare_at = now
                 self._out.append(A.Tare())
@@ -282,8 +283,9 @@ class FlowSequencer(StopRules):
             control = self.controls.for_state(state)
             if state in (S.Espresso, S.HotWater) and not getattr(control, "disable_auto_tare", False):
                 self.hold_at_tare = True
-                self.last_tare_at = now
-                self._out.append(A.Tare())
+                if self.params.tare_while_holding:
+                    self.last_tare_at = now
+                    self._out.append(A.Tare())
                 self._publish(AutoTareNotification(action=AutoTareAction.ENABLED, arrival_time=now,
                                                    create_time=now, event_time=now))
             else:
