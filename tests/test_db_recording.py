@@ -79,6 +79,10 @@ def test_a_new_start_closes_an_open_sequence_and_the_watchdog_closes_a_lost_one(
     assert r.check_watchdog(50.0) == []
     finished = r.check_watchdog(81.0)
     assert len(finished) == 1 and not finished[0].complete and r.sequence_id is None
+    # With the caller's own clock, old event times (a replayed burst) do not trip it.
+    r.on_payload(gate("sequence_start", "set", "c", 10.0), now=5000.0)
+    assert r.check_watchdog(5059.0) == []
+    assert r.check_watchdog(5061.0)[0].sequence_id == "c"
 
 
 def test_profile_known_in_this_connection_or_assumed():

@@ -114,18 +114,23 @@ class Recorder:
         self._buffers: dict[str, deque[_Buffered]] = {cls: deque() for cls in CLASS_TABLE}
         self._order = itertools.count()
         self._newest = float("-inf")
+        self._now = 0.0
+        self._started_clock = 0.0
 
     # -- inputs -------------------------------------------------------------------------------
     def profile_uploaded(self, profile_id: str) -> None:
         self.profile_id = profile_id
         self.last_profile_id = profile_id
 
-    def on_payload(self, payload: Mapping[str, Any]) -> list[Operation]:
-        """Operations for one notification payload (possibly none)."""
+    def on_payload(self, payload: Mapping[str, Any], now: float | None = None) -> list[Operation]:
+        """Operations for one notification payload (possibly none). ``now`` is the caller's
+        clock (the same one it passes to ``check_watchdog``); without it the watchdog
+        measures in event time."""
         cls = payload.get("class")
         if cls not in CLASS_TABLE:
             return []
         event_time = _time_of(payload)
+        self._now = event_time if now is None else now
         self._newest = max(self._newest, event_time)
         if cls == "DeviceAvailability" and payload.get("role") == "de1" \
                 and payload.get("state") in _DE1_GONE_STATES:
@@ -141,7 +146,7 @@ class Recorder:
         """Close a sequence left open for ``max_sequence_seconds`` (lost completion gate)."""
         if self.sequence_id is None or self.sequence_started is None:
             return []
-        if now - self.sequence_started < self.max_sequence_seconds:
+        if now - self._started_clock < self.max_sequence_seconds:
             return []
         return self._finish(False, f"no sequence_complete within {self.max_sequence_seconds:g} s")
 
@@ -185,6 +190,7 @@ class Recorder:
         ops.append(self._insert(gate, sid))
         self.sequence_id = sid
         self.sequence_started = event_time
+        self._started_clock = self._now
         return ops
 
     def _finish(self, complete: bool, reason: str = "") -> list[Operation]:
