@@ -1,0 +1,161 @@
+"""BLE fuzzing through the real Bluetooth actor and DE1 actor over the simulator: random
+notifications (random characteristic, length and bytes) and real packets from the
+simulated DE1's own stream that are then corrupted, truncated or extended. No actor dies,
+and every packet that does not decode is counted in the DE1 actor's ``health()``.
+
+The expected count comes from the shared codecs themselves: a packet is bad exactly when
+its characteristic's decoder raises ``ProtocolError``. Any other exception escaping a
+handler shows up in ``event_errors`` and fails the test (it would be a bug, not bad input).
+"""
+
+from __future__ import annotations
+
+import pykka
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actors.de1 import NOTIFY, U
+from actors.sim.harness import SimRig
+from pyde1.events import DeviceAvailability, DeviceAvailabilityState as A, ShotSampleWithVolumesUpdate, StateUpdate
+from pyde1.protocol.errors import ProtocolError
+from pyde1.protocol.mmr_packets import MMRReadResponse
+from pyde1.protocol.packets import Calibration, FWMapRequest, ShotSample, ShotSettings, StateInfo, WaterLevels
+
+T = 10.0
+DECODERS = {"StateInfo": StateInfo.decode, "ShotSample": ShotSample.decode, "WaterLevels": WaterLevels.decode,
+            "ReadFromMMR": MMRReadResponse.decode, "ShotSettings": ShotSettings.decode,
+            "FWMapRequest": FWMapRequest.decode, "Calibration": Calibration.decode}
+NAME_OF = {uuid: name for name, uuid in U.items()}
+# StateInfo and FWMapRequest change what the actor does next (a random "Espresso", a
+# firmware map request); they are fuzzed with bad packets only, decodable ones are dropped.
+STATEFUL = {"StateInfo", "FWMapRequest", "ReadFromMMR", "Calibration"}
+
+
+def _bad(name: str, data: bytes) -> bool:
+    decoder = DECODERS.get(name)
+    if decoder is None:
+        return False
+    try:
+        decoder(data)
+    except ProtocolError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def rig():
+    from actors.base import ServiceContext
+    from actors.bus import EventBus, RoleTable
+    from support.recorder import EventRecorder
+
+    roles = RoleTable()
+    ctx = ServiceContext(config=None, bus=EventBus(roles), roles=roles)
+    rec = EventRecorder(ctx.bus)
+    rig = SimRig(ctx, speedup=20)
+    rig.start()
+    rec.wait_for(DeviceAvailability, lambda e: e.state is A.READY, timeout=T)
+    # real packets of the simulated DE1, to corrupt
+    rig.device.record_emissions = True
+    rig.de1.set_mode("Espresso").get(timeout=T)
+    rec.wait_count(ShotSampleWithVolumesUpdate, 10, timeout=T)
+    seeds: dict[str, list[bytes]] = {}
+    for _, uuid, data in rig.call(lambda: list(rig.device.emitted)):
+        seeds.setdefault(NAME_OF.get(uuid, uuid), []).append(data)
+    rig.call(lambda: setattr(rig.device, "record_emissions", False))
+    rig.seeds = {k: sorted(set(v))[:20] for k, v in seeds.items() if k in DECODERS}
+    rig.rec = rec
+    yield rig
+    rec.close()
+    rig.stop()
+    pykka.ActorRegistry.stop_all(block=True, timeout=10)
+
+
+notify_names = st.sampled_from(sorted(NAME_OF[u] for u in NOTIFY))
+
+
+def _corrupt(draw, data: bytes) -> bytes:
+    how = draw(st.sampled_from(["flip", "truncate", "extend", "replace"]))
+    if how == "flip" and data:
+        pos = draw(st.integers(0, len(data) - 1))
+        return data[:pos] + bytes([data[pos] ^ draw(st.integers(1, 255))]) + data[pos + 1:]
+    if how == "truncate":
+        return data[:draw(st.integers(0, max(0, len(data) - 1)))]
+    if how == "extend":
+        return data + draw(st.binary(min_size=1, max_size=8))
+    return draw(st.binary(min_size=len(data), max_size=len(data)))
+
+
+def _packets(rig):
+    @st.composite
+    def packet(draw):
+        if draw(st.booleans()) and rig.seeds:
+            name = draw(st.sampled_from(sorted(rig.seeds)))
+            data = _corrupt(draw, draw(st.sampled_from(rig.seeds[name])))
+        else:
+            name = draw(notify_names)
+            data = draw(st.binary(max_size=40))
+        return name, data
+    return st.lists(packet(), min_size=1, max_size=8)
+
+
+def test_random_and_corrupted_notifications_are_counted_and_survived(rig):
+    de1 = rig.de1
+    start = de1.health().get(timeout=T)
+    expected: dict[str, int] = dict(start["bad_packets"])
+    injected = [0]
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(batch=_packets(rig))
+    def run(batch):
+        for name, data in batch:
+            bad = _bad(name, data)
+            if name in STATEFUL and not bad:
+                continue
+            rig.device.inject_threadsafe(U[name], data)
+            injected[0] += 1
+            if bad:
+                expected[name] = expected.get(name, 0) + 1
+        health = de1.health().get(timeout=T)  # queued after the injected notifications
+        assert health["alive"]
+        assert health["bad_packets"] == expected
+        others = {k: v for k, v in health["event_errors"].items() if not k.startswith("bad packet")
+                  and k not in start["event_errors"]}
+        assert not others, f"a notification raised something other than ProtocolError: {others}"
+
+    run()
+    assert injected[0] > 100 and sum(expected.values()) > 50
+    assert de1.availability().get(timeout=T) == "ready"
+    assert rig.ble.health().get(timeout=T)["alive"]
+    assert rig.registry.loop is not None and rig.device.connected
+
+
+def test_the_simulator_corrupt_and_truncate_faults_are_counted(rig):
+    """The radio's own faults (flipped byte, lost tail) on the live stream of a shot:
+    survived, and damaged ShotSamples are counted."""
+    rec = rig.rec
+    before = rig.de1.health().get(timeout=T)
+    link_before = rig.call(lambda: (rig.device.stats.corrupted, rig.device.stats.truncated))
+    idx = len(rec.events)
+    if rig.de1.get_state().get(timeout=T)[0] != "Idle":
+        rec.wait_for(StateUpdate, lambda e: e.state == "Idle", timeout=T * 3, start=idx)
+    mark = len(rec.of_type(ShotSampleWithVolumesUpdate))
+    rig.de1.set_mode("Espresso").get(timeout=T)
+    rec.wait_count(ShotSampleWithVolumesUpdate, mark + 5, timeout=T)
+    mark = len(rec.of_type(ShotSampleWithVolumesUpdate))
+
+    def damage(p: float) -> None:
+        rig.device.faults.truncate_probability = p
+        rig.device.faults.corrupt_probability = p
+    rig.call(lambda: damage(0.3))
+    try:
+        rec.wait_count(ShotSampleWithVolumesUpdate, mark + 40, timeout=T)
+    finally:
+        rig.call(lambda: damage(0.0))
+    after = rig.de1.health().get(timeout=T)
+    link_after = rig.call(lambda: (rig.device.stats.corrupted, rig.device.stats.truncated))
+    damaged = (link_after[0] - link_before[0]) + (link_after[1] - link_before[1])
+    counted = sum(after["bad_packets"].values()) - sum(before["bad_packets"].values())
+    assert link_after[1] > link_before[1] and counted > 0
+    assert counted <= damaged, "more bad packets counted than the radio damaged"
+    assert after["alive"] and after["samples"] > before["samples"]
