@@ -9,8 +9,11 @@ commands down to the devices as proxy calls that are never waited on here:
 role ``de1``       ``stop_flow()``, ``skip_to_next()``, ``end_steam()``, ``sleep()``,
                    ``write_mmr("FLUSH_TIMEOUT", s)`` (flush time on firmware ≥ 1283),
                    attribute ``firmware_build``
-role ``scale``     ``tare()``, ``request_release()``, ``request_capture()``
-role thermometer   ``request_release()``, ``request_capture()``, ``set_interval(seconds)``
+role ``scale``     ``tare()`` (only with ``tare_while_holding``; the scale holds at tare
+                   itself, following AutoTareNotification), ``request_release()`` /
+                   ``request_capture()`` (only with ``follow_de1_sleep``)
+role thermometer   ``request_release()`` / ``request_capture()`` (``follow_de1_sleep``),
+                   ``set_interval(seconds)`` if it has one (the BlueDOT follows the DE1)
 role ``database``  ``hkv_get(header, key)``, ``hkv_put(header, key, text)``
 =================  ================================================================
 
@@ -163,8 +166,9 @@ class FlowSequencerActor(ServiceActor):
     def __init__(self, ctx: ServiceContext, role: str = ROLE, *, params: SequencerParams | None = None,
                  de1_role: str = "de1", scale_role: str = "scale",
                  thermometer_role: str = "thermometer", database_role: str = "database",
-                 learning: bool = True, follow_de1_sleep: bool = True,
-                 command_timeout: float = COMMAND_TIMEOUT, **_: Any) -> None:
+                 learning: bool = True, follow_de1_sleep: bool = False,
+                 command_timeout: float = COMMAND_TIMEOUT, timer_speedup: float = 1.0,
+                 **_: Any) -> None:
         super().__init__(ctx, role)
         self.params = params or SequencerParams.from_config(ctx.config)
         self.rules = FlowSequencer(self.params, learning=learning)
@@ -172,6 +176,9 @@ class FlowSequencerActor(ServiceActor):
                       "database": database_role}
         self.follow_de1_sleep = follow_de1_sleep
         self.command_timeout = command_timeout
+        #: ctx.clock runs this many times faster than real time (a sped-up simulation whose
+        #: clock is the simulated one); timers wait the real equivalent
+        self.timer_speedup = timer_speedup if timer_speedup > 0 else 1.0
         self.setup_key = DEFAULT_SETUP
         self.decision_latency = LatencyStats()
         self.scheduled_lateness = LatencyStats()
@@ -397,7 +404,7 @@ class FlowSequencerActor(ServiceActor):
             except pykka.ActorDeadError:
                 pass
 
-        self._timer = threading.Timer(max(0.0, due - self.ctx.clock()), fire)
+        self._timer = threading.Timer(max(0.0, due - self.ctx.clock()) / self.timer_speedup, fire)
         self._timer.daemon = True  # holds nothing: at worst a tell to a stopped actor
         self._timer_due = due
         self._timer.start()

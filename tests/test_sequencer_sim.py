@@ -67,3 +67,57 @@ def test_stop_at_volume_ends_the_simulated_shot_early(rig, runtime):
     # the default profile runs to well over 30 ml; stopped, the pour ends soon after 12 ml
     assert 12.0 <= last.volume_pour < 25.0
     assert seq.health().get(timeout=WAIT)["commands_sent"]["stop (volume)"] == 1
+
+
+def test_full_stack_shot_stops_on_weight_near_the_target():
+    """Simulated DE1 + simulated Skale + scale processor (Kalman) + sequencer, at 10x speed
+    with the simulated clock as the service clock: the cup lands within 1 g of 36 g."""
+    import time
+    from dataclasses import replace
+
+    import pykka
+
+    from actors.base import ServiceContext
+    from actors.ble import bluetooth_specs
+    from actors.bus import EventBus, RoleTable
+    from actors.devices import device_specs
+    from actors.scale_processor import scale_processor_spec
+    from actors.sequencer import sequencer_specs
+    from actors.supervisor import Supervisor
+    from pyde1.lifecycle import RestartPolicy
+    from support.recorder import EventRecorder
+
+    speedup = 10.0
+    config = {"simulator": {"SPEEDUP": speedup, "SCALE": "skale", "START_STATE": "Idle", "SEED": 5}}
+    specs = bluetooth_specs(config, simulate=True)
+    registry = specs[0].kwargs["sim_registry"]
+    base = time.time()
+    roles = RoleTable()
+    ctx = ServiceContext(config=None, bus=EventBus(roles), roles=roles,
+                         clock=lambda: base + registry.sim_seconds)
+    rec = EventRecorder(ctx.bus)
+    seq_spec = sequencer_specs(config)[0]
+    specs += device_specs(config, simulate=True) + [scale_processor_spec(config)] + [
+        replace(seq_spec, kwargs={**seq_spec.kwargs, "timer_speedup": speedup})]
+    sup = Supervisor.start(ctx, specs, RestartPolicy(initial=0.01, maximum=0.05)).proxy()
+    try:
+        assert set(sup.start_all().get(timeout=30).values()) == {"running"}
+        for role in ("de1", "scale"):
+            rec.wait_for(DeviceAvailability, lambda e: e.role.value == role
+                         and e.state is DeviceAvailabilityState.READY, timeout=T)
+        seq = roles.get("sequencer").proxy()
+        seq.set_control("espresso", {"stop_at_weight": 36.0}).get(timeout=WAIT)
+        roles.get("de1").proxy().set_mode("Espresso").get(timeout=T)
+        triggered = rec.wait_for(StopAtNotification, lambda e: e.action.value == "triggered",
+                                 timeout=60)
+        assert triggered.stop_at.value == "weight"
+        complete(rec)
+        cup = registry.call(lambda: [d.model.cup_ml for d in registry.devices()
+                                     if hasattr(d.model, "cup_ml")][0])
+        assert abs(cup - 36.0) < 1.0, f"cup landed at {cup:.2f} g"
+        assert seq.health().get(timeout=WAIT)["commands_sent"]["stop (weight)"] == 1
+    finally:
+        sup.stop_all().get(timeout=30)
+        sup.actor_ref.stop(block=True, timeout=5)
+        rec.close()
+        pykka.ActorRegistry.stop_all(block=True, timeout=10)
