@@ -53,6 +53,14 @@ class FakeScale(ServiceActor):
     def tare(self) -> None:
         self.calls.put(("tare", time.time()))
 
+    def request_release(self) -> str:
+        self.calls.put(("request_release", time.time()))
+        return "releasing"
+
+    def request_capture(self) -> str:
+        self.calls.put(("request_capture", time.time()))
+        return "capturing"
+
 
 class FakeDatabase(ServiceActor):
     def __init__(self, ctx, role, calls: queue.Queue, stored: dict | None = None, **kw):
@@ -283,6 +291,18 @@ def test_learned_drip_is_loaded_per_scale_and_saved_after_a_shot(runtime):
     put = next_call(calls, "hkv_put")
     assert put[1:3] == (PERSIST_HEADER, "AA:BB")
     assert json.loads(put[3])["shots"] == 8
+
+
+def test_scale_follows_the_de1_to_sleep_when_asked(runtime):
+    calls: queue.Queue = queue.Queue()
+    start(runtime, FakeScale, "scale", calls=calls)
+    start(runtime, FlowSequencerActor, "sequencer", follow_de1_sleep=True)
+    m = Machine(runtime)
+    m.to("GoingToSleep")
+    m.to("Sleep")
+    next_call(calls, "request_release")
+    m.to("Idle", "HeatWaterHeater")
+    next_call(calls, "request_capture")
 
 
 def test_specs():
