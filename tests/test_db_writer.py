@@ -13,7 +13,7 @@ import pytest
 from pyde1.db.events import DatabaseCommitted, DatabaseProblem, SequenceRecorded
 from pyde1.db.mapping import BUFFER_DEPTH, CLASS_TABLE
 from pyde1.db.synthetic import espresso_shot
-from pyde1.events import ShotSampleWithVolumesUpdate, WeightAndFlowUpdate
+from pyde1.events import SequencerGateNotification, ShotSampleWithVolumesUpdate, WeightAndFlowUpdate
 from test_db_support import count, publish_all, reader, running_writer
 
 
@@ -241,3 +241,24 @@ def test_readers_read_while_the_writer_writes(runtime, sqlite_path):
         seen.append(count(conn, "weight_and_flow_update"))
         conn.close()
     assert seen == sorted(seen) and seen[-1] == shot.count(WeightAndFlowUpdate)
+
+
+def test_a_restarted_writer_resumes_the_open_sequence_at_its_next_gate(runtime, sqlite_path):
+    shot = espresso_shot(time.time() - 100, flow_seconds=10)
+    gate = next(i for i, e in enumerate(shot.events) if isinstance(e, SequencerGateNotification)
+                and e.name.value == "sequence_expect_drops" and e.action.value == "set")
+    cut = gate - 10  # ten events reach the new writer before the gate that resumes the sequence
+    rec = runtime.extras["recorder"]
+    with running_writer(runtime, sqlite_path):
+        publish_all(runtime.bus, shot.events[:cut])  # stops mid-shot: the master row stays open
+    with running_writer(runtime, sqlite_path, pre_sequence_seconds=60):
+        publish_all(runtime.bus, shot.events[cut:])
+        done = rec.wait_for(SequenceRecorded, timeout=10)
+    assert done.sequence_id == shot.sequence_id and done.complete
+    with reader(sqlite_path) as conn:
+        row = conn.execute("SELECT start_flow, end_flow, end_sequence FROM sequence WHERE id = ?",
+                           (shot.sequence_id,)).fetchone()
+        assert row == (shot.flow_begin, shot.flow_end, shot.complete)
+        assert count(conn, "shot_sample_with_volume_update", shot.sequence_id) == \
+            shot.count(ShotSampleWithVolumesUpdate) + sum(isinstance(e, ShotSampleWithVolumesUpdate)
+                                                          for e in shot.prehistory)

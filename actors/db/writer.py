@@ -285,6 +285,14 @@ class DatabaseWriter(ServiceActor):
             self.recorder.last_profile_id = last
         prof = self.models["profile"]
         self._known_profiles = {r["id"] for r in prof.select(prof.id).dicts()}
+        # A sequence left open by a previous run that stopped mid-shot (crash, restart by
+        # the supervisor) is resumed if its gates keep coming.
+        seq = self.models["sequence"]
+        recent = self.ctx.clock() - self.recorder.max_sequence_seconds
+        for row in seq.select(seq.id, seq.start_sequence).where(
+                seq.end_sequence.is_null(), seq.id != "dummy", seq.start_sequence > recent).dicts():
+            self.recorder.resumable.add(row["id"])
+            self.recorder.resumable_starts[row["id"]] = row["start_sequence"]
 
     # -- commands (ask) -------------------------------------------------------------------------
     def flush(self) -> bool:

@@ -109,6 +109,10 @@ class Recorder:
     last_profile_id: str = DUMMY_ID
     #: Resource snapshots to put into the next master row (api-contract §3.3 ``resource_*``).
     pending_resources: dict[str, str] = field(default_factory=dict)
+    #: Ids of sequences whose master row is still open in the file (a writer restarted
+    #: mid-shot): recording resumes at the next gate that carries one of them.
+    resumable: set[str] = field(default_factory=set)
+    resumable_starts: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._buffers: dict[str, deque[_Buffered]] = {cls: deque() for cls in CLASS_TABLE}
@@ -161,6 +165,8 @@ class Recorder:
                 ops += self._finish(False, f"sequence {sid} started before this one completed")
             ops += self._start(payload, sid, event_time)
             return ops
+        if self.sequence_id is None and sid in self.resumable:
+            return self._resume(payload, sid, event_time)
         if self.sequence_id is None or sid != self.sequence_id:
             # Not ours: the clears sent just before a new start carry the new id; keep them
             # for that sequence's pre-history.
@@ -192,6 +198,17 @@ class Recorder:
         self.sequence_started = event_time
         self._started_clock = self._now
         return ops
+
+    def _resume(self, gate: Mapping[str, Any], sid: str, event_time: float) -> list[Operation]:
+        """Continue a sequence whose master row exists: what the buffer holds of it, then on."""
+        self.resumable.discard(sid)
+        since = self.resumable_starts.pop(sid, None)
+        ops: list[Operation] = [self._insert(b.payload, sid) for b in self._prehistory(sid, event_time)
+                                if since is None or b.event_time >= since]
+        self.sequence_id = sid
+        self.sequence_started = event_time
+        self._started_clock = self._now
+        return ops + self._on_gate(gate, event_time)
 
     def _finish(self, complete: bool, reason: str = "") -> list[Operation]:
         sid = self.sequence_id
