@@ -32,7 +32,9 @@ def memory_over_shots(shots: int = 500, speedup: float = 1000.0, warmup: int = 5
     """RSS after ``warmup`` shots and after ``shots`` more, sampled every 10% on the way."""
     from actors.soak.process import ServiceProcess
 
-    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-mem-"), speedup=speedup)
+    # the control actor keeps no per-shot samples here: only the service's own memory counts
+    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-mem-"), speedup=speedup,
+                             env={"PYDE1_SOAK_KEEP_SHOTS": "0"})
     service.start()
     curve: list[tuple[int, int]] = []
     try:

@@ -5,7 +5,7 @@ normal service. It listens on 127.0.0.1 (port 0 = any; the chosen port is writte
 to the file named by ``PYDE1_SOAK_CONTROL_FILE``) for one JSON object per line and answers
 one JSON object per line:
 
-    {"op": "stats"}                          counts (see :meth:`SoakControl.stats`)
+    {"op": "stats", "samples": true, "clear": true}   counts (see :meth:`SoakControl.stats`)
     {"op": "faults", "refuse_connections": 2, "corrupt_probability": 0.05, ...}
     {"op": "drop"}                           drop the DE1's link now
     {"op": "drop_in", "state": "Espresso"}   drop it when the simulated DE1 is in that state
@@ -34,7 +34,13 @@ from pyde1.events import ShotSampleWithVolumesUpdate, StateUpdate
 logger = logging.getLogger("pyde1.soak_control")
 CONTROL_FILE_ENV = "PYDE1_SOAK_CONTROL_FILE"
 CONTROL_PORT_ENV = "PYDE1_SOAK_CONTROL_PORT"
-KEEP_SHOTS = 2000  # per-shot sample_time sets kept (memory stays bounded in long soaks)
+KEEP_SHOTS_ENV = "PYDE1_SOAK_KEEP_SHOTS"
+
+
+def keep_shots() -> int:
+    """Per-shot sample_time sets kept on each side (0: none, for memory benchmarks). The soak
+    fetches and clears them after every shot, so a few are enough."""
+    return max(0, int(os.environ.get(KEEP_SHOTS_ENV, "200")))
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -62,16 +68,17 @@ class SimCounter:
         self.sample_uuid = sample_uuid
         self.sent = 0
         self.sent_in_shot: dict[int, set[int]] = {}
+        self.keep = keep_shots()
         original = device._emit
 
         def counting_emit(uuid: str, data: bytes, delay: float) -> None:
             if uuid == sample_uuid and device.client is not None and uuid in device._subscriptions:
                 self.sent += 1
                 model = device.model
-                if getattr(model.state, "name", "") == "Espresso" and len(data) >= 2:
+                if self.keep and getattr(model.state, "name", "") == "Espresso" and len(data) >= 2:
                     shot = self.sent_in_shot.setdefault(model.shots_completed, set())
                     shot.add(int.from_bytes(data[:2], "big"))
-                    while len(self.sent_in_shot) > KEEP_SHOTS:
+                    while len(self.sent_in_shot) > self.keep:
                         self.sent_in_shot.pop(next(iter(self.sent_in_shot)))
             original(uuid, data, delay)
 
@@ -90,7 +97,8 @@ class SoakControl(ServiceActor):
         self.delivered = 0
         self.in_espresso = False
         self.shots_seen = 0
-        self.delivered_in_shot: deque[tuple[int, set[int]]] = deque(maxlen=KEEP_SHOTS)
+        self.keep = keep_shots()
+        self.delivered_in_shot: deque[tuple[int, set[int]]] = deque(maxlen=max(1, self.keep))
         self.server: _Server | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -134,11 +142,17 @@ class SoakControl(ServiceActor):
             self.in_espresso = espresso
         elif isinstance(event, ShotSampleWithVolumesUpdate):
             self.delivered += 1
-            if self.in_espresso and self.delivered_in_shot:
+            if self.keep and self.in_espresso and self.delivered_in_shot:
                 self.delivered_in_shot[-1][1].add(int(event.sample_time))
 
-    def delivered_shots(self) -> list[list[int]]:
-        return [sorted(times) for _, times in self.delivered_in_shot]
+    def delivered_shots(self, clear: bool = False) -> list[list[int]]:
+        out = [sorted(times) for _, times in self.delivered_in_shot]
+        if clear:  # keep the shot that is still running
+            last = self.delivered_in_shot[-1] if self.in_espresso and self.delivered_in_shot else None
+            self.delivered_in_shot.clear()
+            if last is not None:
+                self.delivered_in_shot.append(last)
+        return out
 
     def bus_counts(self) -> dict[str, Any]:
         return {"delivered": self.delivered, "shots_seen": self.shots_seen, "in_espresso": self.in_espresso}
@@ -147,7 +161,7 @@ class SoakControl(ServiceActor):
     def command(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "stats":
-            return self.stats(bool(request.get("samples")))
+            return self.stats(bool(request.get("samples")), bool(request.get("clear")))
         if op == "faults":
             return self.registry.call(lambda: self._set_faults(request))
         if op == "drop":
@@ -178,7 +192,9 @@ class SoakControl(ServiceActor):
             faults.__post_init__()
         return {"ok": True, "faults": {n: getattr(faults, n) for n in sorted(names)}}
 
-    def stats(self, samples: bool = False) -> dict[str, Any]:
+    def stats(self, samples: bool = False, clear: bool = False) -> dict[str, Any]:
+        """Counts on both sides; with ``samples`` the sample_times of each shot (simulator:
+        by shot index; bus: in order), and with ``clear`` forget the finished ones."""
         def sim_side() -> dict[str, Any]:
             st = self.device.stats
             model = self.device.model
@@ -187,13 +203,17 @@ class SoakControl(ServiceActor):
                    "link": {k: getattr(st, k) for k in ("connects", "refused", "drops", "notifications",
                                                         "corrupted", "truncated")}}
             if samples:
-                out["shots"] = {str(k): sorted(v) for k, v in self.counter.sent_in_shot.items()}
+                shots = self.counter.sent_in_shot
+                out["shots"] = {str(k): sorted(v) for k, v in shots.items()}
+                if clear:
+                    for k in [k for k in shots if k < model.shots_completed]:
+                        del shots[k]
             return out
         out = {"sim": self.registry.call(sim_side), "pid": os.getpid()}
         me = self.actor_ref.proxy()
         out["bus"] = me.bus_counts().get(timeout=5)
         if samples:
-            out["bus"]["shots"] = me.delivered_shots().get(timeout=5)
+            out["bus"]["shots"] = me.delivered_shots(clear).get(timeout=5)
         return out
 
 

@@ -187,18 +187,26 @@ class ServiceProcess:
         return ask(self._control_port, request, timeout)
 
     def espresso(self, timeout: float = 60.0) -> int:
-        """Start a shot over HTTP and wait until the simulated DE1 completed it; returns the
-        simulator's completed-shot count."""
+        """Start a shot over HTTP once the DE1 is Idle (a refill or a late state may come
+        first: 409 is retried until ``timeout``) and wait until the simulated DE1 completed
+        it; returns the simulator's completed-shot count."""
+        deadline = time.monotonic() + timeout
         before = self.ctl({"op": "stats"})["sim"]["shots_completed"]
-        status, body = self.request("PATCH", "de1/mode", {"mode": "Espresso"})
-        if status != 200:
-            raise ServiceError(f"PATCH de1/mode Espresso answered {status}: {body}")
+        last = ""
+        while True:
+            status, body = self.request("PATCH", "de1/mode", {"mode": "Espresso"})
+            if status == 200:
+                break
+            last = f"{status}: {body}"
+            if status != 409 or time.monotonic() > deadline:
+                raise ServiceError(f"PATCH de1/mode Espresso answered {last}")
+            time.sleep(0.02)
         done = [before]
 
         def finished() -> bool:
             done[0] = self.ctl({"op": "stats"})["sim"]["shots_completed"]
             return done[0] > before
-        self._poll("the shot to finish", finished, timeout, interval=0.02)
+        self._poll("the shot to finish", finished, max(1.0, deadline - time.monotonic()), interval=0.02)
         return done[0]
 
     # -- database (read-only, safe while the service runs: WAL) ----------------------------------
