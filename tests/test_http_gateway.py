@@ -243,13 +243,44 @@ def test_log_traversal_and_missing_files_are_404(gw, path):
     assert b"outside the log directory" not in r.body
 
 
-def test_logs_with_a_missing_directory_is_500_naming_it(runtime, tmp_path):
+def test_logs_with_a_missing_directory_is_empty(runtime, tmp_path):
     gateway = start_gateway(runtime, log_directory=str(tmp_path / "absent"))
+    try:
+        assert gateway.get("/logs").json == []
+        assert gateway.get("/log/pyde1.log").status == 404
+    finally:
+        gateway.close()
+
+
+def test_logs_with_a_file_as_directory_is_500_naming_it(runtime, tmp_path):
+    (tmp_path / "file").write_text("x")
+    gateway = start_gateway(runtime, log_directory=str(tmp_path / "file"))
     try:
         r = gateway.get("/logs")
         assert r.status == 500 and "is not a directory" in r.text
     finally:
         gateway.close()
+
+
+def test_header_that_is_not_utf8_is_fine(gw):
+    sock = socket.create_connection((gw.host, gw.port), timeout=5)
+    sock.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\nX-Thing: \xe9\xff\r\nOrigin: \xe9\r\n"
+                 b"Connection: close\r\n\r\n")
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    sock.close()
+    assert data.startswith(b"HTTP/1.1 200")
+
+
+def test_path_that_is_not_utf8_is_404(gw):
+    sock = socket.create_connection((gw.host, gw.port), timeout=5)
+    sock.sendall(b"GET /de1/\xe9\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    sock.close()
+    assert data.split(b"\r\n")[0] in (b"HTTP/1.1 404 Not Found", b"HTTP/1.1 400 Bad Request"), data[:200]
 
 
 # -- OpenAPI --------------------------------------------------------------------------------------

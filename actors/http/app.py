@@ -25,7 +25,7 @@ def route_rule(root: str, resource: Resource) -> str:
 
 def _request(parameter: str | None) -> Request:
     env = bottle.request.environ
-    uri = env.get("REQUEST_URI") or env.get("RAW_URI") or bottle.request.fullpath
+    uri = env.get("REQUEST_URI") or env.get("RAW_URI") or env.get("PATH_INFO", "")
     line = f"{env.get('REQUEST_METHOD', '')} {uri} {env.get('SERVER_PROTOCOL', 'HTTP/1.1')}"
     raw_length = env.get("CONTENT_LENGTH")
     try:
@@ -35,7 +35,13 @@ def _request(parameter: str | None) -> Request:
     if length is not None and length < 0:
         length = None
     stream = env["wsgi.input"]
-    headers = {name.lower(): value for name, value in bottle.request.headers.items()}
+    # From the WSGI environ directly: bottle's header view re-decodes values as UTF-8 and
+    # raises on a header that is not (a client's latin-1 Content-Type must not be a 500).
+    headers = {key[5:].replace("_", "-").lower(): value for key, value in env.items()
+               if key.startswith("HTTP_")}
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if env.get(key):
+            headers[key.replace("_", "-").lower()] = env[key]
     return Request(method=env.get("REQUEST_METHOD", "GET"), request_line=line,
                    query_string=env.get("QUERY_STRING", ""), headers=headers,
                    content_length=length, read_body=stream.read, parameter=parameter)

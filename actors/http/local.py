@@ -29,7 +29,11 @@ def _log_directory(directory: str | None) -> str:
 
 
 def list_logs(directory: str | None) -> list[dict[str, Any]]:
-    """One entry per regular file in the log directory (sub-directories skipped), §1.8.2."""
+    """One entry per regular file in the log directory (sub-directories skipped), §1.8.2.
+    A directory that does not exist (yet: no log file is configured) holds no logs; a path
+    that exists but is not a directory is the misconfiguration pyDE1 answers 500 for."""
+    if directory and not os.path.lexists(directory):
+        return []
     directory = _log_directory(directory)
     out = []
     with os.scandir(directory) as entries:
@@ -45,8 +49,10 @@ def list_logs(directory: str | None) -> list[dict[str, Any]]:
 def log_path(directory: str | None, log_id: str) -> str:
     """The file a log id names, or 404. Guards against traversal by every route we know of:
     separators, dot names, symbolic links leading out, and non-regular files."""
-    directory = _log_directory(directory)
     missing = ApiError.of(404, "DE1DBNoMatchingRecord", f"No log file {log_id!r}")
+    if directory and not os.path.lexists(directory):
+        raise missing
+    directory = _log_directory(directory)
     if not re.fullmatch(LOG_ID_PATTERN, log_id) or set(log_id) == {"."}:
         raise missing
     base = os.path.realpath(directory)
