@@ -45,6 +45,7 @@ PARTS: tuple[Part, ...] = (
     Part("mqtt", "actors.mqtt", "mqtt_spec"),
     Part("bluetooth", "actors.ble", "bluetooth_specs"),
     Part("devices", "actors.devices", "device_specs"),
+    Part("scale_processor", "actors.scale_processor", "scale_processor_spec"),
     Part("sequencer", "actors.sequencer", "sequencer_specs"),
     Part("http", "actors.http", "http_specs"),
 )
