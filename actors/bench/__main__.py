@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "bus": ("actors.bench.bus", "run", "actor bus: messages/s and delivery latency"),
     "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
     "mqtt": ("actors.bench.mqtt", "latency", "bus event -> MQTT subscriber latency (private mosquitto)"),
+    "saw-replay": ("actors.bench.saw_replay", "run", "stop-at-weight predictor replayed over real shots (../shared)"),
     "profile-plan": ("actors.bench.core", "profile_plan", "JSON profile parse + upload plan throughput"),
     "http-load": ("actors.bench.http_load", "run",
                   "HTTP GET version / de1/state with 1, 16, 64 keep-alive clients on a real simulated service during a shot; samples lost"),
