@@ -81,6 +81,9 @@ class ScaleActor(ManagedDeviceActor):
         self._generation = 0
         self._timers: list[threading.Timer] = []
         self._hand_over = False
+        #: whether this class may be assumed when a connected device does not say what it is
+        #: (true for the address it was started with; false after an unknown address is set)
+        self._assumed = True
 
     # -- naming: "<Class>: <BLE name>" (C.6) ------------------------------------------------
     @property
@@ -150,16 +153,23 @@ class ScaleActor(ManagedDeviceActor):
         return {"id": self.address, "name": self.name}
 
     def set_address(self, address: str | None, name: str | None = None) -> str:
-        """Assign or forget the address; an advertised name (or forgetting) sets the class
-        (C.7 step 2). Does not capture."""
+        """Assign (does not capture) or forget the address.
+
+        Forgetting turns the role back into the generic scale. A new address keeps the
+        class for now: the scale's class is settled when it connects (from its name and
+        services) by handing the link to the right class. Changing the class here instead
+        would race with the capture request an API client sends right after the address."""
         address = address or ""
-        identity = identify(name) if name else None
-        wanted = scale_class(identity) if (name or not address) else type(self)
-        if wanted is not type(self) and address != self.address:
-            self.replace_with(wanted, address=address, name=name, capture_on_start=False,
+        if not address and self.FAMILY is not None:
+            self.replace_with(GenericScale, address="", name=None, capture_on_start=False,
                               **self._carried())
-            return address
-        return super().set_address(address, name)
+            return ""
+        result = super().set_address(address, name)
+        if result != "not changed":
+            identity = identify(name) if name else None
+            self._assumed = identity is not None and scale_class(identity) is type(self)
+            self._scale_change()
+        return result
 
     def assign_by_scan(self, timeout: float | None = None) -> str:
         if self.queue.connected is C:
@@ -195,7 +205,7 @@ class ScaleActor(ManagedDeviceActor):
             self.device_name = info.name
         identity = identify(self.device_name, info.services)
         self._scale_change()
-        if identity is None and self.FAMILY is None:
+        if identity is None and (self.FAMILY is None or not self._assumed):
             self._unsupported(info)
             return
         wanted = scale_class(identity) if identity is not None else type(self)

@@ -244,21 +244,32 @@ def test_decent_scale_stays_connected_without_heartbeats(rigs):
     assert rig.device.stats.drops == 0
 
 
-def test_assigning_an_advertised_name_changes_the_class_without_capturing(rigs):
-    rig = rigs(kind="felicita", capture=False)
-    assert rig.scale.set_address(SIM_SCALE_ADDRESS + "0", None).get(timeout=T) == SIM_SCALE_ADDRESS + "0"
-    rig.scale.set_address(SIM_SCALE_ADDRESS, "FELICITA").get(timeout=T)
-    rig.rec.wait_for(ActorLifecycle, lambda e: e.kind is LifecycleKind.REPLACED, timeout=T)
-    status = rig.sup.status().get(timeout=T)["scale"]
-    assert status["class"] == "FelicitaArc"
-    assert rig.scale.availability().get(timeout=T) == "initial"
+def test_assigning_an_address_then_capturing_settles_the_class_on_connect(rigs):
+    """The HTTP "id: scan" path: set_address(address, advertised name), then request_capture
+    on the role, back to back."""
+    rig = rigs(kind="felicita", capture=False, address="")
+    mark = rig.mark()
+    assert rig.scale.set_address(SIM_SCALE_ADDRESS, "FELICITA").get(timeout=T) == SIM_SCALE_ADDRESS
+    change = rig.rec.wait_for(ScaleChange, timeout=T, start=mark)
+    assert change.id == SIM_SCALE_ADDRESS and change.state is A.INITIAL
     rig.scale.request_capture().get(timeout=T)
     rig.ready(sender="FelicitaArc")
+    assert rig.device.stats.connects == 1
     mark = rig.mark()
-    rig.scale.set_address(None).get(timeout=T)
+    assert rig.scale.set_address(None).get(timeout=T) == ""
     rig.rec.wait_for(ActorLifecycle, lambda e: e.kind is LifecycleKind.REPLACED, timeout=T, start=mark)
     assert rig.sup.status().get(timeout=T)["scale"]["class"] == "GenericScale"
+    assert rig.scale.address.get(timeout=T) == ""
     assert rig.device.connected is False
+
+
+def test_a_specific_class_given_an_unknown_device_does_not_assume_its_protocol(rigs):
+    rig = rigs(kind="skale", cls=AtomaxSkaleII, capture=False, address="")
+    rig.call(lambda: setattr(rig.model, "name", "Mystery"))
+    rig.scale.set_address(SIM_SCALE_ADDRESS).get(timeout=T)
+    rig.scale.request_capture().get(timeout=T)
+    rig.rec.wait_for(DeviceAvailability, lambda e: e.state is A.RELEASED, timeout=T)
+    assert not [e for e in rig.rec.of_type(DeviceAvailability) if e.state is A.READY]
 
 
 def test_a_specific_class_connected_to_another_scale_hands_over(rigs):

@@ -86,11 +86,12 @@ class SimScale(SimPeripheral):
         self.cup_grams = cup_grams            # the empty cup (and anything else on the pan)
         self.offset = cup_grams               # tared with the cup on it
         self.in_cup = 0.0                     # beverage that has landed
+        self._source_last = 0.0
         self._source_last = self._source()
         self._history: deque[tuple[float, float, float]] = deque()   # (t, load, in cup)
         self._next_sample = self.b.period
         self._next_burst = self.b.burst_clock or 0.0
-        self._pending: list[bytes] = []
+        self._pending: list[tuple[str, bytes]] = []
         self._faults: list[_Fault] = []
         self._tare_at: float | None = None
         self._late_tare: float | None = None
@@ -120,7 +121,7 @@ class SimScale(SimPeripheral):
         try:
             return float(self.mass_source())
         except Exception:  # a broken hook must not stop the air; a real scale reads nothing new
-            return self._source_last if hasattr(self, "_source_last") else 0.0
+            return self._source_last
 
     def load(self) -> float:
         """What is on the pan now (cup + beverage + any bump)."""
@@ -207,8 +208,8 @@ class SimScale(SimPeripheral):
         if self.b.burst_clock and now >= self._next_burst:
             self._next_burst += self.b.burst_clock
             if self._pending and self.rng.random() >= self.b.hiccup_probability:
-                for data in self._pending:
-                    self.notify(self._weight_uuid(), data)
+                for uuid, data in self._pending:
+                    self.notify(uuid, data)
                 self._pending = []
 
     def on_tick(self, now: float) -> None:
@@ -249,12 +250,9 @@ class SimScale(SimPeripheral):
         self.log.sent += 1
         for uuid, data in self.encode_weight(grams, stable):
             if self.b.burst_clock:
-                self._pending.append(data)
+                self._pending.append((uuid, data))
             else:
                 self.notify(uuid, data)
-
-    def _weight_uuid(self) -> str:
-        return self.encode_weight(0.0, True)[0][0]
 
     # -- actions the scale takes on commands ----------------------------------------------
     def request_tare(self) -> None:
