@@ -114,6 +114,12 @@ class BlueDOT(ManagedDeviceActor):
             self._set_interval(bluedot.SLOW_INTERVAL)    # quiet while released (B.1 release)
         return super().request_release()
 
+    def set_interval(self, seconds: float) -> None:
+        """Seconds between reports (the sequencer may ask; the rate also follows the DE1)."""
+        data = bluedot.encode_interval(seconds)          # BlueDOTError (a ValueError) if out of range
+        if self.ready:
+            self._set_interval(data[0])
+
     def set_high_alarm(self, degrees: float) -> None:
         """The high alarm (the steam-to-temperature target) in the BlueDOT's units."""
         if not self.ready:

@@ -68,6 +68,10 @@ def test_connection_beep_and_rates(rig):
     ctx.bus.publish(state("Idle", previous="Steam"))
     assert thermo.health().get(timeout=T)["interval"] == 3
     assert writes(registry, device, bluedot.INTERVAL)[-2:] == [b"\x01", b"\x03"]
+    thermo.set_interval(5).get(timeout=T)
+    assert writes(registry, device, bluedot.INTERVAL)[-1] == b"\x05"
+    with pytest.raises(ValueError):
+        thermo.set_interval(0).get(timeout=T)
 
 
 def test_released_slowly_when_the_de1_sleeps_and_captured_when_it_wakes(rig):
