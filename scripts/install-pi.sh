@@ -430,7 +430,12 @@ check_new_venv() {
         rm -rf "$NEW_VENV"
         fail "migrate: the new version could not open or migrate $db (above). The installed venv is unchanged"
     fi
-    did "migrate: $db checked (and migrated if needed) with the new version"
+    # pyde1-run --migrate-only ends with "<file>: schema N, nothing to do" when it changed nothing.
+    if [[ ${out##*$'\n'} == *"nothing to do" ]]; then
+        ok "migrate: ${out##*$'\n'} (checked with the new version)"
+    else
+        did "migrate: ${out##*$'\n'} (done by the new version)"
+    fi
 }
 
 VENV_CHANGED=0

@@ -285,30 +285,45 @@ def _pretend_the_source_changed(prefix: Path) -> None:
 
 
 @pytest.mark.slow
-def test_upgrade_whose_database_check_fails_keeps_the_installed_venv(installed):
+def test_a_failing_database_check_stops_an_upgrade_before_the_swap(installed):
+    """The check step on its own (a build costs a minute on a busy machine): a copy of the
+    installed venv stands in for a freshly built pyde1.new."""
     prefix = installed["prefix"]
-    _pretend_the_source_changed(prefix)
+    venvs = prefix / "home/pyde1/venv"
+    shutil.copytree(venvs / "pyde1", venvs / "pyde1.new", symlinks=True)
     db = prefix / "var/lib/pyde1/pyde1.sqlite3"
     db.write_bytes(b"this is not an SQLite database\n")
+    before = listing(prefix / VENV)
     try:
-        before = listing(prefix / VENV)
-        r = run_installer(installed["script"], "--prefix", str(prefix))
+        r = subprocess.run(["bash", "-c", f"source {installed['script']}; PREFIX={prefix}; set_paths; "
+                            "check_new_venv; echo 'went on to the swap'"],
+                           capture_output=True, text=True, timeout=120)
     finally:
         db.unlink()
-    assert r.returncode == 1, r.stdout
-    assert "[fail]  migrate: the new version could not open or migrate" in r.stderr
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "[done]  check: " in r.stdout          # the config was fine ...
+    assert "[fail]  migrate: the new version could not open or migrate" in r.stderr  # ... the database not
     assert "The installed venv is unchanged" in r.stderr
+    assert "went on to the swap" not in r.stdout
+    assert not (venvs / "pyde1.new").exists()
     assert listing(prefix / VENV) == before
-    assert not (prefix / "home/pyde1/venv/pyde1.new").exists()
 
 
 @pytest.mark.slow
 def test_upgrade_keeps_the_previous_venv_and_rollback_works(installed):
     prefix = installed["prefix"]
     venvs = prefix / "home/pyde1/venv"
+    # A database made by the installed version: the upgrade checks it with the new one.
+    db = prefix / "var/lib/pyde1/pyde1.sqlite3"
+    made = subprocess.run([str(prefix / VENV / "bin/pyde1-run"), "-c", str(prefix / ETC / "pyde1.conf"),
+                           "--log-dir", str(prefix / "var/log/pyde1"), "--migrate-only"],
+                          env={**os.environ, "PYDE1_DATABASE__FILENAME": str(db)},
+                          capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and db.exists(), made.stdout + made.stderr
     _pretend_the_source_changed(prefix)
     r = run_installer(installed["script"], "--prefix", str(prefix))
     assert r.returncode == 0, r.stdout + r.stderr
+    assert f"[ok]    migrate: {db}: schema " in r.stdout and "nothing to do (checked with the new version)" in r.stdout
     assert f"the previous venv is kept as {venvs}/pyde1.previous" in r.stdout
     assert f"to roll back: sudo systemctl stop pyde1 && sudo rm -rf {venvs}/pyde1 && " \
            f"sudo mv {venvs}/pyde1.previous {venvs}/pyde1" in r.stdout
