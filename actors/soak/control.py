@@ -10,6 +10,7 @@ one JSON object per line:
     {"op": "drop"}                           drop the DE1's link now
     {"op": "drop_in", "state": "Espresso"}   drop it when the simulated DE1 is in that state
     {"op": "inject", "uuid": "...", "hex": "00ff"}   raw notification, bypassing the model
+    {"op": "scale", "action": "spike|freeze|vanish|back", ...}   simulated scale faults
 
 Counting: the DE1 device's ``_emit`` is wrapped so every ShotSample that leaves the
 simulator is counted (per simulated shot while the model is in Espresso), and the actor
@@ -98,7 +99,8 @@ class SoakControl(ServiceActor):
         self.in_espresso = False
         self.shots_seen = 0
         self.keep = keep_shots()
-        self.delivered_in_shot: deque[tuple[int, set[int]]] = deque(maxlen=max(1, self.keep))
+        #: per shot seen on the bus: sample_time -> arrival_time
+        self.delivered_in_shot: deque[tuple[int, dict[int, float]]] = deque(maxlen=max(1, self.keep))
         self.server: _Server | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -138,15 +140,15 @@ class SoakControl(ServiceActor):
             espresso = event.state == "Espresso"
             if espresso and not self.in_espresso:
                 self.shots_seen += 1
-                self.delivered_in_shot.append((self.shots_seen, set()))
+                self.delivered_in_shot.append((self.shots_seen, {}))
             self.in_espresso = espresso
         elif isinstance(event, ShotSampleWithVolumesUpdate):
             self.delivered += 1
             if self.keep and self.in_espresso and self.delivered_in_shot:
-                self.delivered_in_shot[-1][1].add(int(event.sample_time))
+                self.delivered_in_shot[-1][1].setdefault(int(event.sample_time), float(event.arrival_time))
 
-    def delivered_shots(self, clear: bool = False) -> list[list[int]]:
-        out = [sorted(times) for _, times in self.delivered_in_shot]
+    def delivered_shots(self, clear: bool = False) -> list[dict[str, float]]:
+        out = [{str(t): a for t, a in times.items()} for _, times in self.delivered_in_shot]
         if clear:  # keep the shot that is still running
             last = self.delivered_in_shot[-1] if self.in_espresso and self.delivered_in_shot else None
             self.delivered_in_shot.clear()
@@ -177,7 +179,31 @@ class SoakControl(ServiceActor):
             data = bytes.fromhex(str(request["hex"]))
             self.registry.call(lambda: self.device.inject(str(request["uuid"]), data))
             return {"ok": True}
-        raise ValueError(f"unknown op {op!r}; known: stats, faults, drop, drop_in, inject")
+        if op == "scale":
+            return self.registry.call(lambda: self._scale(request))
+        raise ValueError(f"unknown op {op!r}; known: stats, faults, drop, drop_in, inject, scale")
+
+    def _scale(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Scale faults: spike (grams), freeze (sim seconds), vanish (link dropped and the
+        next ``refuse`` connections refused), back (accept connections again)."""
+        from actors.devices import SIM_SCALE_ADDRESS
+
+        device = self.registry.get(str(request.get("address", SIM_SCALE_ADDRESS)))
+        if device is None:
+            return {"ok": False, "why": "no simulated scale"}
+        action = request.get("action")
+        if action == "spike":
+            device.model.spike(float(request.get("grams", 500.0)))
+        elif action == "freeze":
+            device.model.freeze(float(request.get("seconds", 3.0)))
+        elif action == "vanish":
+            device.faults.refuse_connections = int(request.get("refuse", 3))
+            device.drop_link()
+        elif action == "back":
+            device.faults.refuse_connections = 0
+        else:
+            raise ValueError(f"unknown scale action {action!r}; known: spike, freeze, vanish, back")
+        return {"ok": True, "connected": device.connected}
 
     def _set_faults(self, request: dict[str, Any]) -> dict[str, Any]:
         faults = self.device.faults

@@ -1,49 +1,84 @@
 """Samples lost: the ShotSamples the simulator sent in each shot, against what the bus
-delivered and what the database recorded (matched by the DE1's 16-bit sample_time)."""
+delivered and what the database recorded.
+
+A sample is identified on the bus and in the database by (sample_time, arrival_time): the
+DE1's 16-bit sample counter and the time the Bluetooth actor stamped on it, which the
+database stores unchanged. That pair is unique, so a sample recorded under the previous
+sequence (sequences end when the next one starts at high speed-ups) is still found.
+
+*Acknowledged* samples are those the bus delivered while a sequence was recording (its
+arrival between the sequence's start and end): the database owes exactly those.
+"""
 
 from __future__ import annotations
 
+import bisect
+from dataclasses import dataclass, field
 from typing import Any
 
 
-def compare(stats: dict[str, Any], db_rows: list[tuple[str, int]] | None, completed: int) -> dict[str, Any]:
-    """``stats``: a control ``{"op": "stats", "samples": true}`` answer; ``db_rows``:
-    (sequence_id, sample_time) of every recorded shot sample, or None without a database;
-    ``completed``: the number of shots (from the first) to judge (the last may be running)."""
-    sent_shots = {int(k): set(v) for k, v in stats["sim"].get("shots", {}).items()}
-    bus_shots = [set(v) for v in stats["bus"].get("shots", [])]
-    by_sequence: dict[str, set[int]] = {}
-    for sid, t in db_rows or []:
-        by_sequence.setdefault(sid, set()).add(int(t))
-    out = {"shots": 0, "sent": 0, "bus_delivered": 0, "bus_lost": 0, "db_recorded": 0, "db_lost": 0,
-           "db_shots_matched": 0, "per_shot": []}
-    for index in sorted(sent_shots):
-        if index >= completed:
-            continue
-        sent = sent_shots[index]
-        bus = max(bus_shots, key=lambda s: len(s & sent), default=set())
-        db = max(by_sequence.values(), key=lambda s: len(s & sent), default=set())
-        row = {"shot": index, "sent": len(sent), "bus_lost": len(sent - bus),
-               "db_lost": len(sent - db) if db_rows is not None else None}
-        out["shots"] += 1
-        out["sent"] += len(sent)
-        out["bus_delivered"] += len(sent & bus)
-        out["bus_lost"] += row["bus_lost"]
-        if db_rows is not None:
-            out["db_recorded"] += len(sent & db)
-            out["db_lost"] += row["db_lost"]
-            out["db_shots_matched"] += bool(sent & db)
-        out["per_shot"].append(row)
-    if db_rows is None:
-        out["db_recorded"] = out["db_lost"] = None
+@dataclass
+class ShotSamples:
+    """One shot as the soak saw it: what the simulator sent, what the bus delivered."""
+
+    sent: set[int] = field(default_factory=set)
+    delivered: dict[int, float] = field(default_factory=dict)   # sample_time -> arrival_time
+
+    def add_stats(self, stats: dict[str, Any]) -> None:
+        """Merge a control ``stats(samples=True, clear=True)`` answer into this shot."""
+        for times in stats["sim"].get("shots", {}).values():
+            self.sent.update(int(t) for t in times)
+        for shot in stats["bus"].get("shots", []):
+            for t, arrival in shot.items():
+                self.delivered.setdefault(int(t), float(arrival))
+
+
+class Recorded:
+    """The database's shot samples and sequence windows, for look-ups."""
+
+    def __init__(self, rows: list[tuple[int, float]], windows: list[tuple[float, float | None]]) -> None:
+        self.pairs = {(int(t), float(a)) for t, a in rows if t is not None and a is not None}
+        spans = sorted((float(s), float("inf") if e is None else float(e)) for s, e in windows if s is not None)
+        self.starts = [s for s, _ in spans]
+        self.ends = [e for _, e in spans]
+
+    def recording_at(self, when: float) -> bool:
+        i = bisect.bisect_right(self.starts, when) - 1
+        return any(self.starts[j] <= when <= self.ends[j] for j in range(max(0, i - 2), i + 1))
+
+    @classmethod
+    def from_service(cls, service) -> "Recorded | None":
+        try:
+            rows = service.db_query("SELECT sample_time, arrival_time FROM shot_sample_with_volume_update "
+                                    "WHERE sequence_id IS NOT NULL AND sequence_id != 'dummy'")
+            windows = service.db_query("SELECT start_sequence, end_sequence FROM sequence WHERE id != 'dummy'")
+        except Exception:
+            return None
+        return cls(rows, windows)
+
+
+def judge(shot: ShotSamples, recorded: Recorded | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"sent": len(shot.sent), "delivered": len(shot.delivered),
+                           "bus_lost": len(shot.sent - set(shot.delivered))}
+    if recorded is None:
+        out.update(acknowledged=None, recorded=None, db_lost=None)
+        return out
+    acknowledged = [(t, a) for t, a in shot.delivered.items() if recorded.recording_at(a)]
+    missing = [(t, a) for t, a in acknowledged if (t, a) not in recorded.pairs]
+    out.update(acknowledged=len(acknowledged),
+               recorded=sum((t, a) in recorded.pairs for t, a in shot.delivered.items()),
+               db_lost=len(missing), db_missing_examples=missing[:5])
     return out
 
 
-def db_samples(service) -> list[tuple[str, int]] | None:
-    """(sequence_id, sample_time) of every recorded shot sample in a sequence."""
-    try:
-        return [(sid, t) for sid, t in service.db_query(
-            "SELECT sequence_id, sample_time FROM shot_sample_with_volume_update "
-            "WHERE sequence_id IS NOT NULL AND sequence_id != 'dummy' AND sample_time IS NOT NULL")]
-    except Exception:
-        return None
+def compare(stats: dict[str, Any], recorded: Recorded | None) -> dict[str, Any]:
+    """Totals over every finished shot in one control ``stats(samples=True)`` answer."""
+    sent_shots = stats["sim"].get("shots", {})
+    completed = stats["sim"]["shots_completed"]
+    shot = ShotSamples()
+    shot.add_stats({"sim": {"shots": {k: v for k, v in sent_shots.items() if int(k) < completed}},
+                    "bus": stats["bus"]})
+    shot.delivered = {t: a for t, a in shot.delivered.items() if t in shot.sent}
+    result = judge(shot, recorded)
+    result["shots"] = sum(int(k) < completed for k in sent_shots)
+    return result
