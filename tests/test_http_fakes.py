@@ -90,6 +90,11 @@ class FakeDevice(ServiceActor):
     def recorded(self) -> list[tuple]:
         return list(self.calls)
 
+    def health(self) -> dict[str, Any]:
+        out = super().health()
+        out.update(availability=self.availability(), address=self.address, name=self.name)
+        return out
+
 
 class FakeDE1Core(FakeDevice):
     """The methods the real DE1 actor has today."""

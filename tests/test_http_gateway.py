@@ -381,3 +381,15 @@ def test_server_root_prefix(runtime):
         assert gateway.get("/pyde1/de1/mode").text == "GET not permitted for Resource.DE1_MODE"
     finally:
         gateway.close()
+
+
+def test_health_asks_devices_the_gateway_has_not_heard_from(runtime):
+    de1 = FakeDE1.start(runtime, role="de1")
+    runtime.roles.set("de1", de1)
+    de1.proxy().set_availability("ready").get(timeout=5)   # before the gateway exists
+    gateway = start_gateway(runtime)
+    try:
+        devices = gateway.get("/health").json["devices"]
+        assert devices["de1"] == {"availability": "ready", "id": "AA:BB:CC:DD:EE:FF", "name": "DE1"}
+    finally:
+        gateway.close()

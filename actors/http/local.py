@@ -125,7 +125,15 @@ def health_report(ctx, view, timeout: float = 1.0) -> tuple[bool, dict[str, Any]
     devices = view.snapshot()
     for role in DEVICE_ROLES:
         if role not in devices:
-            devices[role] = {"availability": "unknown" if ctx.roles.get(role) else "absent"}
+            # No event seen since the gateway started: what the actor's own health() says.
+            own = details.get(role, {}) if isinstance(details.get(role), dict) else {}
+            if ctx.roles.get(role) is None:
+                devices[role] = {"availability": "absent"}
+            else:
+                devices[role] = {"availability": own.get("availability", "unknown")}
+                for key in ("address", "name"):
+                    if key in own:
+                        devices[role]["id" if key == "address" else key] = own[key]
     report = {"healthy": not problems, "problems": problems, "actors": actors,
               "devices": devices, "absent": absent, "uptime": uptime}
     return not problems, report
