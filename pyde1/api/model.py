@@ -117,7 +117,7 @@ def branch(**entries: Node) -> Mapping[str, Node]:
     return MappingProxyType(dict(entries))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Resource:
     path: str                       # without the server root, e.g. "de1/control/espresso"
     name: str                       # pyDE1's enum name, used in 405/501 messages
@@ -132,6 +132,9 @@ class Resource:
     local_schema: Mapping[str, Any] | None = None
     #: Path parameter pattern, for the one parameterised resource (log/{id}).
     parameter: tuple[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Resource({self.path!r}, {self.name}, allows={'/'.join(self.allowed_methods) or '-'})"
 
     def outcome(self, method: str) -> Outcome | None:
         """ALLOWED / NOT_PERMITTED / NOT_IMPLEMENTED for GET, PATCH, PUT; None for other methods."""
