@@ -416,3 +416,11 @@ def test_settings_carry_patch_on_connect_from_the_config():
     assert json.loads(HttpSettings.from_config(config).patch_on_connect) == {
         "setting": {"fan_threshold": {"temperature": 40}}}
     assert HttpSettings.from_config(Config()).patch_on_connect is None
+
+
+def test_bad_profile_is_400_even_when_the_de1_is_not_ready(gw):
+    gw.actors["de1"].proxy().set_availability("released").get(timeout=5)
+    gw.sync()
+    assert gw.put("/de1/profile", b'{"version": "2", "steps": 3}').status == 400
+    assert gw.put("/de1/firmware", b"short").status == 400
+    assert gw.put("/de1/profile", DEMO_PROFILE.read_bytes()).status == 409

@@ -18,7 +18,7 @@ from actors.http import local
 from actors.http.bindings import BINDINGS, Env
 from actors.http.calls import Caller, ProxyCache
 from actors.http.devices import DeviceView
-from actors.http.puts import PUTS
+from actors.http.puts import PRECHECKS, PUTS
 from pyde1.api import access, errors, respond
 from pyde1.api.errors import ApiError
 from pyde1.api.model import BodyKind, Outcome, Resource
@@ -224,6 +224,8 @@ class Handler:
                 payload = validate_patch(resource, parse_json(body))
             elif kind is BodyKind.TEXT:
                 validate_text(resource, body)
+            elif resource.path in PRECHECKS:
+                payload = PRECHECKS[resource.path](body)  # profiles, firmware: 400 before 409
             needs = resource.put_needs
             apply = lambda: PUTS[resource.path](env, resource, payload)  # noqa: E731
         # The request is valid: from here on, as in pyDE1, the area's MQTT update follows the

@@ -93,15 +93,32 @@ def _tell(env: Env, role: str, method: str, *args: Any) -> None:
         log.warning("profile uploaded, but %s.%s failed: %s", role, method, exc.body)
 
 
-def put_profile(env: Env, resource: Resource, body: bytes) -> list:
-    plan = plan_profile(body)
+def check_firmware(body: bytes) -> bytes:
+    try:
+        FirmwareImage.parse(body)
+    except FirmwareImageError as exc:
+        raise ApiError.of(400, "DE1ValueError", f"not a DE1 firmware image: {exc}") from None
+    return body
+
+
+#: Checks of raw PUT bodies, run with the request's validation (before the device check):
+#: path -> function(body) raising ApiError(400), or returning what the handler gets.
+PRECHECKS: dict[str, Callable[[bytes], Any]] = {
+    "de1/profile": lambda body: (body, plan_profile(body)),
+    "de1/profile/store": lambda body: (body, plan_profile(body)),
+    "de1/firmware": check_firmware,
+}
+
+
+def put_profile(env: Env, resource: Resource, checked: tuple[bytes, UploadPlan]) -> list:
+    body, plan = checked
     result = _upload(env, body, plan)
     _store(env, body, result["fingerprint"], required=False)
     return [result]
 
 
-def put_profile_store(env: Env, resource: Resource, body: bytes) -> list:
-    plan = plan_profile(body)
+def put_profile_store(env: Env, resource: Resource, checked: tuple[bytes, UploadPlan]) -> list:
+    body, plan = checked
     _store(env, body, plan.fingerprint, required=True)
     return [{"fingerprint": plan.fingerprint, "id": plan.id}]
 
@@ -122,10 +139,6 @@ def put_profile_id(env: Env, resource: Resource, cleaned: dict) -> list:
 
 
 def put_firmware(env: Env, resource: Resource, body: bytes) -> list:
-    try:
-        FirmwareImage.parse(body)
-    except FirmwareImageError as exc:
-        raise ApiError.of(400, "DE1ValueError", f"not a DE1 firmware image: {exc}") from None
     env.caller.ask("de1", "upload_firmware", bytes(body))
     return []
 
