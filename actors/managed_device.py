@@ -21,6 +21,7 @@ reads/writes through ``self.link``; raise to abandon the link), ``on_notificatio
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ from actors.base import ServiceActor, ServiceContext
 from actors.ble.capture import (C, R, X, CaptureQueue, Op, RetryWindow, availability, btid_supported,
                                 connectivity, remove_btid, write_btid)
 from actors.ble.link import BleLink
-from actors.ble.messages import BleDisconnected, BleError, BleNotConnectedError, BleNotification, ConnectInfo
+from actors.ble.messages import (BleDisconnected, BleError, BleNotConnectedError, BleNotification,
+                                 BleUnavailableError, ConnectInfo)
 from actors.ble.settings import BleSettings
 from pyde1.events import (ConnectivityChange, ConnectivityState, DeviceAvailability,
                           DeviceAvailabilityState, DeviceRole, StateUpdate)
@@ -41,6 +43,21 @@ A = DeviceAvailabilityState
 class DeviceNoAddressError(BleError):
     def __init__(self, role: str):
         super().__init__(f"no {role} address is set; assign one (or scan) before capturing")
+
+
+def _failing_later(error: BaseException, delay: float) -> concurrent.futures.Future:
+    future: concurrent.futures.Future = concurrent.futures.Future()
+
+    def fail() -> None:
+        try:
+            future.set_exception(error)
+        except concurrent.futures.InvalidStateError:
+            pass  # cancelled meanwhile
+
+    timer = threading.Timer(delay, fail)
+    timer.daemon = True  # holds nothing: at worst completes a future nobody waits for
+    timer.start()
+    return future
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,15 +236,22 @@ class ManagedDeviceActor(ServiceActor):
             return
         self._task_generation += 1
         generation = self._task_generation
-        if op is C:
-            delay = max(self.retry.delay(self.ctx.clock()),
-                        self.settings.backoff(self.failed_tasks) if self.failed_tasks else 0.0)
-            if delay:
-                self.log.info("%s: next connect attempt to %s in %.1f s", self.role, self.address, delay)
-            self._btid(True)
-            future = self.link.connect_async(self.role, self.notify_uuids, delay, owner_ref=self.actor_ref)
-        else:
-            future = self.link.disconnect_async()
+        delay = 0.0
+        try:
+            if op is C:
+                delay = max(self.retry.delay(self.ctx.clock()),
+                            self.settings.backoff(self.failed_tasks) if self.failed_tasks else 0.0)
+                if delay:
+                    self.log.info("%s: next connect attempt to %s in %.1f s", self.role, self.address, delay)
+                self._btid(True)
+                future = self.link.connect_async(self.role, self.notify_uuids, delay,
+                                                 owner_ref=self.actor_ref)
+            else:
+                future = self.link.disconnect_async()
+        except BleUnavailableError as exc:
+            # The Bluetooth actor is restarting: fail this task after a pause, so the queue
+            # retries (with the usual backoff) instead of spinning.
+            future = _failing_later(exc, max(delay, self.settings.backoff(self.failed_tasks + 1)))
         self._task = future
         me = self.actor_ref
 

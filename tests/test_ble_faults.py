@@ -122,7 +122,7 @@ def test_a_read_that_never_answers_times_out_with_a_typed_error(runtime):
 
 def test_delayed_and_reordered_notifications_are_survived(runtime):
     rec = runtime.extras["recorder"]
-    rig = SimRig(runtime, speedup=20)
+    rig = SimRig(runtime, speedup=40)
     rig.start()
     _ready(rec)
     rig.device.faults.reorder_probability = 1.0
@@ -131,11 +131,27 @@ def test_delayed_and_reordered_notifications_are_survived(runtime):
     while rig.de1.health().get(timeout=T)["samples"] < 40:
         assert time.monotonic() < deadline
     rig.de1.set_mode("Espresso").get(timeout=T)
-    rec.wait_for(StateUpdate, lambda e: e.state == "Espresso" and e.substate == "Pour", timeout=T)
-    rig.de1.stop_flow().get(timeout=T)
     rec.wait_for(StateUpdate, lambda e: e.previous_state == "Espresso" and e.state == "Idle", timeout=T)
     health = rig.de1.health().get(timeout=T)
     # swapped samples arrive with a negative step: their volume is not counted, never doubled
     assert health["volume_gaps_dropped"] > 0 and health["bad_packets"] == {}
     assert health["ready"]
+    rig.stop()
+
+
+def test_devices_reconnect_after_the_bluetooth_actor_restarts(runtime):
+    from actors.base import ActorFailed
+
+    rec = runtime.extras["recorder"]
+    rig = SimRig(runtime, speedup=20)
+    rig.start()
+    _ready(rec)
+    old = runtime.roles.get("bluetooth")
+    urn = old.actor_urn
+    old.stop(block=True, timeout=T)  # as if it had crashed: its links are gone
+    lost = rec.wait_for(DeviceAvailability, lambda e: e.state is A.NOT_READY, timeout=T)
+    runtime.roles.get("supervisor").tell(ActorFailed("bluetooth", urn, "test: simulated crash"))
+    _ready(rec, start=rec.events.index(lost))
+    assert runtime.roles.get("bluetooth") is not old
+    assert rig.de1.get_state().get(timeout=T)[0] == "Idle"
     rig.stop()

@@ -88,7 +88,8 @@ def test_calibration_reads_and_writes(rig):
 def test_mode_rules(rig, runtime):
     rec = runtime.extras["recorder"]
     with pytest.raises(DE1ModeRefusedError, match="Stop: not in"):
-        rig.call(lambda: rig.model._enter(S.Refill, rig.model.substate, None))
+        rig.call(lambda: (setattr(rig.model, "refill_kit", False),  # stays in Refill until filled
+                          rig.model._enter(S.Refill, rig.model.substate, None)))
         rec.wait_for(StateUpdate, lambda e: e.state == "Refill", timeout=T)
         rig.de1.set_mode("Stop").get(timeout=T)
     rig.call(lambda: rig.model.refill_tank())

@@ -113,10 +113,19 @@ class BluetoothActor(ServiceActor):
         loop.close()
 
     async def _close_all(self) -> None:
-        if self._scan_task is not None:
-            self._scan_task.cancel()
+        # Cancel every operation in flight (connects, reads, scans) so that no caller waits
+        # forever on a future of a loop that is about to stop.
+        current = asyncio.current_task()
+        pending = [t for t in asyncio.all_tasks() if t is not current
+                   and not t.get_name().startswith("pyde1-sim")]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         for link in list(self._links.values()):
             await self._disconnect_link(link)
+            # The owner must not go on believing it is connected: after a restart of this
+            # actor it reconnects through the new one.
+            self._tell(link, BleDisconnected(link.address, "the Bluetooth actor stopped", self.ctx.clock()))
         if self.sim_registry is not None:
             await self.sim_registry.detach()
 
