@@ -8,7 +8,7 @@ one JSON object per line:
     {"op": "stats", "samples": true, "clear": true}   counts (see :meth:`SoakControl.stats`)
     {"op": "faults", "refuse_connections": 2, "corrupt_probability": 0.05, ...}
     {"op": "drop"}                           drop the DE1's link now
-    {"op": "drop_in", "state": "Espresso"}   drop it when the simulated DE1 is in that state
+    {"op": "drop_in", "state": "Espresso", "substate": "Pour"}   drop it when the DE1 gets there
     {"op": "inject", "uuid": "...", "hex": "00ff"}   raw notification, bypassing the model
     {"op": "scale", "action": "spike|freeze|vanish|back", ...}   simulated scale faults
 
@@ -171,8 +171,14 @@ class SoakControl(ServiceActor):
             return {"ok": True}
         if op == "drop_in":
             state = str(request.get("state", "Espresso"))
+            substate = request.get("substate")
+
+            def due(m) -> bool:
+                return getattr(m.state, "name", "") == state and (
+                    substate is None or getattr(m.substate, "name", "") == substate)
+
             def arm() -> None:
-                self.device.faults.drop_when = lambda m: getattr(m.state, "name", "") == state
+                self.device.faults.drop_when = due
             self.registry.call(arm)
             return {"ok": True}
         if op == "inject":
