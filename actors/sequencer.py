@@ -366,8 +366,8 @@ class FlowSequencerActor(ServiceActor):
         self._watcher.watch("database.hkv_get", future, on_result=lambda text: _LeadLoaded(key, text))
 
     def _lead_loaded(self, msg: _LeadLoaded) -> None:
-        if msg.key != self.setup_key and not (msg.key == DEFAULT_SETUP and self.setup_key == DEFAULT_SETUP):
-            return
+        if msg.key != self.setup_key:
+            return   # the scale changed again meanwhile
         if msg.text is None:
             self.rules.weight_stop.set_lead(self.rules.weight_stop.prior())
             return
