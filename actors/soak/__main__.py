@@ -251,6 +251,7 @@ class Soak:
             "seconds": round(seconds, 1), "workdir": str(self.workdir),
             "samples": totals, "integrity_check": integrity, "actors": restarts, "memory": memory,
             "service_exits": self.exits, "http_garbage_connections": self.garbage_sent,
+            "evidence": self._evidence(),
             "unexpected_errors": errors[:50], "unexpected_error_count": len(errors),
             "notes": self.notes, "checks": checks, "passed": all(checks.values()),
             "per_shot": per_shot if self.args.per_shot else [r for r in per_shot
@@ -267,6 +268,27 @@ class Soak:
                     out["why"].setdefault(role, []).append(info.get("last_error", ""))
                 if info.get("gave_up"):
                     out["gave_up"].append(role)
+        return out
+
+    def _evidence(self) -> list[dict[str, Any]]:
+        """What each process's actors counted (proof the faults happened and were survived)."""
+        want = ("connects", "link_losses", "bad_packets", "failed_connect_tasks", "inbound_rejected",
+                "dropped", "write_errors", "commits", "rows", "sequences", "undeliverable", "restarts")
+        out = []
+        for snap in self.health_snapshots:
+            roles = {}
+            for role, info in snap["health"].get("actors", {}).items():
+                h = info.get("health") or {}
+                picked = {k: h[k] for k in want if k in h and h[k]}
+                if role == "mqtt" and isinstance(h.get("links"), dict):
+                    link = h["links"].get("notification") or {}
+                    picked["notification_link"] = {k: link.get(k) for k in ("connects", "failures", "dropped",
+                                                                             "sent")}
+                if info.get("restarts"):
+                    picked["restarts"] = info["restarts"]
+                if picked:
+                    roles[role] = picked
+            out.append({"when": snap["why"], "pid": snap["pid"], "actors": roles})
         return out
 
     def _memory(self) -> dict[str, Any]:
@@ -318,9 +340,12 @@ def _print_report(r: dict[str, Any]) -> None:
         + (f"; GAVE UP: {r['actors']['gave_up']}" if r['actors']['gave_up'] else ""),
         f"memory: {r['memory']}",
         f"service exits: {r['service_exits']}",
+        f"HTTP garbage connections: {r['http_garbage_connections']}",
         f"unexpected ERROR lines: {r['unexpected_error_count']}",
     ]
     lines += [f"  {line}" for line in r["unexpected_errors"][:10]]
+    for snap in r["evidence"]:
+        lines.append(f"counted by the actors ({snap['when']}, pid {snap['pid']}): {snap['actors']}")
     lines += [f"note: {n}" for n in r["notes"]]
     lines += [f"[{'ok' if ok else 'FAIL'}] {name}" for name, ok in r["checks"].items()]
     lines.append("SOAK PASSED" if r["passed"] else "SOAK FAILED")
