@@ -19,8 +19,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,10 +36,22 @@ LONG = bool(os.environ.get("PYDE1_LONG_TESTS"))
 ENTRIES = [e for e in walk(Config) if e.section is None]
 PINNED = {"logging.LOG_DIRECTORY", "logging.LOG_FILENAME", "database.FILENAME", "http.SERVER_HOST",
           "http.SERVER_PORT", "mqtt.BROKER_HOSTNAME", "mqtt.BROKER_PORT", "bluetooth.ID_FILE_DIRECTORY"}
+#: Known bug (reported; test below): a log format without a %-field passes the config
+#: check and then crashes pyde1-run with a traceback. Left out of the random walk until fixed.
+KNOWN_BAD = {"logging.formatters.LOGFILE", "logging.formatters.MQTT", "logging.formatters.STDERR"}
 garbage = st.sampled_from(["", "lots", -1, 0, 10**12, [1, 2], {"a": 1}, None, True, "1e999", "0x10"])
 
 
+def _plain(value):
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _value_for(default):
+    default = _plain(default)
     if isinstance(default, bool):
         typed = st.booleans()
     elif isinstance(default, int):
@@ -47,13 +61,13 @@ def _value_for(default):
     elif isinstance(default, str):
         typed = st.text(st.characters(blacklist_categories=("Cs",)), max_size=10)
     else:
-        typed = st.just(default if not isinstance(default, tuple) else list(default))
-    return st.one_of(st.just(default if not isinstance(default, tuple) else list(default)), typed, garbage)
+        typed = st.just(default)
+    return st.one_of(st.just(default), typed, garbage)
 
 
 @st.composite
 def documents(draw):
-    chosen = draw(st.lists(st.sampled_from([e for e in ENTRIES if e.path not in PINNED]),
+    chosen = draw(st.lists(st.sampled_from([e for e in ENTRIES if e.path not in PINNED | KNOWN_BAD]),
                            max_size=6, unique_by=lambda e: e.path))
     doc: dict = {}
     for entry in chosen:
@@ -149,3 +163,11 @@ def test_a_good_file_with_one_bad_value_starts_nothing(tmp_path):
 def test_a_good_file_starts_fully(tmp_path):
     doc = {"http": {"THREADS": 4}, "mqtt": {"QUEUE_LIMIT": 100}, "simulator": {"SPEEDUP": 50}}
     assert _start_and_judge(tmp_path / "run", doc) == "started"
+
+
+@pytest.mark.xfail(reason="known bug, reported: logging.formatters.LOGFILE '0' passes the config check, "
+                          "then logging.Formatter raises ValueError and pyde1-run dies with a traceback",
+                   strict=False)
+def test_a_log_format_without_fields_is_refused(tmp_path):
+    doc = {"logging": {"formatters": {"LOGFILE": "0"}}, "simulator": {"SPEEDUP": 50}}
+    assert _start_and_judge(tmp_path / "run", doc) in ("refused", "started")
