@@ -152,11 +152,17 @@ class ManagedDeviceActor(ServiceActor):
         address = address or ""
         if address == self.address:
             return "not changed"
+        was_linked = self.queue.connected is C or self.queue.pending is C
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        if self.address and self.queue.connected is C:
-            self.link.disconnect_async()
+        if self.address and was_linked:
+            # C.7: release the current device and wait until it is released
+            try:
+                self.link.wait(self.link.disconnect_async(), self.settings.disconnect_timeout,
+                               "disconnect")
+            except BleError as exc:
+                self.log.warning("%s: could not disconnect %s: %s", self.role, self.address, exc)
             self._btid(False)
         self._task_generation += 1
         self._lose_ready()
