@@ -98,6 +98,24 @@ def main(argv: list[str] | None = None) -> int:
     from actors.service import Service
     from actors.supervisor import StartupError
 
+    # Open (and if needed back up and migrate) the database before anything else starts, so
+    # a bad, newer or locked file stops us here with its reason and a big migration is not
+    # raced by the supervisor's start-up timeout.
+    try:
+        from actors.db import prepare_database
+        from pyde1.db.errors import DatabaseOpenError
+    except ImportError:
+        logger.warning("database: absent (not part of this build); shots will not be recorded")
+    else:
+        try:
+            report = prepare_database(config.database.FILENAME,
+                                      backup_timeout=config.database.BACKUP_TIMEOUT)
+        except DatabaseOpenError as exc:
+            logger.critical("pyde1 cannot start: %s", exc)
+            return EX_STARTUP
+        logger.info("database %s: %s", config.database.FILENAME,
+                    "; ".join(report.actions) or f"schema {report.version}, nothing to do")
+
     stop = threading.Event()
     received: list[int] = []
     _install_signal_handlers(stop, received)

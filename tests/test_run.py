@@ -110,3 +110,13 @@ def test_starts_and_stops_cleanly_on_signal(tmp_path, sig):
             proc.wait()
     log = (tmp_path / "log" / "pyde1.log").read_text()
     assert "pyde1 ready" in log and "stopped cleanly" in log
+
+
+def test_a_file_that_is_not_a_database_stops_start_up_unchanged(tmp_path):
+    db = tmp_path / "pyde1.sqlite3"
+    db.write_text("these are my notes, not a database\n")
+    before = db.read_bytes()
+    r = _run(["--simulate"], env=_env(tmp_path), timeout=60)
+    assert r.returncode == 1
+    assert "cannot start" in r.stderr and str(db) in r.stderr
+    assert db.read_bytes() == before

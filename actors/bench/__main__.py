@@ -22,6 +22,8 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
     "mqtt": ("actors.bench.mqtt", "latency", "bus event -> MQTT subscriber latency (private mosquitto)"),
     "saw-replay": ("actors.bench.saw_replay", "run", "stop-at-weight predictor replayed over real shots (../shared)"),
+    "db-insert": ("actors.db.bench", "insert_rate", "database writer: sustained events/s"),
+    "db-stall": ("actors.db.bench", "bus_stall", "longest bus publish stall while the writer commits"),
     "profile-plan": ("actors.bench.core", "profile_plan", "JSON profile parse + upload plan throughput"),
     "http-load": ("actors.bench.http_load", "run",
                   "HTTP GET version / de1/state with 1, 16, 64 keep-alive clients on a real simulated service during a shot; samples lost"),

@@ -164,6 +164,10 @@ class BluetoothSection:
 class DatabaseSection:
     FILENAME: str = key("/var/lib/pyde1/pyde1.sqlite3", PATH, "SQLite database of shots and profiles")
     BACKUP_TIMEOUT: float = key(120.0, POSITIVE_SECONDS, "seconds allowed for the automatic backup")
+    PRE_SEQUENCE_SECONDS: float = key(5.0, SECONDS, "seconds of events before a sequence starts "
+                                      "that are recorded with it", new=True)
+    COMMIT_INTERVAL: float = key(0.5, Number(0.01, 1.0), "longest time, in seconds, a recorded "
+                                 "event waits for its commit during a shot", new=True)
 
 
 @dataclass(frozen=True)
