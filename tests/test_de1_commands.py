@@ -115,11 +115,15 @@ def test_end_steam_shortens_then_restores_the_steam_time(rig, runtime):
     rec = runtime.extras["recorder"]
     rig.de1.set_mode("Steam").get(timeout=T)
     rec.wait_for(StateUpdate, lambda e: e.state == "Steam" and e.substate == "Steaming", timeout=T)
+    began = rig.call(lambda: rig.model.sim_time)
     before = rig.call(lambda: len(rig.model.writes))
     rig.de1.end_steam().get(timeout=T)
     writes = rig.call(lambda: [d for u, d in rig.model.writes[before:]])
     assert [w[2] for w in writes] == [0, 120]  # TargetSteamLength 0, then the original back
-    rec.wait_for(StateUpdate, lambda e: e.previous_state == "Steam" and e.state == "Idle", timeout=T)
+    ended = rec.wait_for(StateUpdate, lambda e: e.previous_state == "Steam" and e.state == "Idle",
+                         timeout=T)
+    assert rig.call(lambda: rig.model.sim_time) - began < 60  # ended by the write, not its 120 s
+    assert ended.previous_substate == "Steaming"
 
 
 def test_refill_level_and_not_connected_errors(rig, runtime):

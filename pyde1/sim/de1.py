@@ -152,6 +152,10 @@ class DE1Model(SimPeripheral):
             raise GattError("ShotSettings takes 9 bytes")
         self.settings[:] = data
         self.notify(U["ShotSettings"], data)
+        if self.state == S.Steam and self.substate == Sub.Steaming and data[2] == 0:
+            # A steam time of 0 while steaming ends the steam (how clients end it without
+            # the purge mode), even if the original time is written back at once.
+            self._request_stop()
 
     def _write_water_levels(self, data: bytes) -> None:
         self.start_fill_mm = WaterLevels.decode(data).start_fill_level
