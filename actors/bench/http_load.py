@@ -10,6 +10,7 @@ service: the figures are for both on the same 2-core machine, as a user's would 
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 import time
@@ -18,6 +19,39 @@ from typing import Any
 from actors.bench.figures import Figure
 
 PATHS = ("version", "de1/state")
+
+
+class _SampleSubscriber:
+    """A real MQTT subscriber on the service's ShotSample topic: notification (the
+    Bluetooth actor's arrival stamp) -> subscriber latency, in ms, per phase."""
+
+    def __init__(self, host: str, port: int, root: str = "pyDE1") -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.phase = "idle"
+        self.latencies: dict[str, list[float]] = {}
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="pyde1-bench-sub", protocol=mqtt.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *a, **k: self.subscribed.set()
+        self.client.on_connect = lambda c, *a, **k: c.subscribe(f"{root}/ShotSampleWithVolumesUpdate", 0)
+        self.client.connect(host, port)
+        self.client.loop_start()
+        if not self.subscribed.wait(10):
+            raise RuntimeError("the benchmark's MQTT subscriber could not subscribe")
+
+    def _on_message(self, client, userdata, message) -> None:
+        now = time.time()
+        try:
+            arrival = json.loads(message.payload)["arrival_time"]
+        except (ValueError, KeyError, TypeError):
+            return
+        self.latencies.setdefault(self.phase, []).append(1000 * (now - arrival))
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 CLIENTS = (1, 16, 64)
 
 
@@ -42,22 +76,34 @@ class _ShotKeeper(threading.Thread):
 
 
 def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tuple[str, ...] = PATHS,
-             speedup: float = 1.0, workdir: str | None = None) -> dict[str, Any]:
+             speedup: float = 10.0, workdir: str | None = None) -> dict[str, Any]:
+    from actors.bench.broker import MosquittoBroker, find_mosquitto
     from actors.http.bench import requests_per_second
     from actors.soak.process import ServiceProcess
     from actors.soak.samples import Recorded, compare
 
-    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-http-"), speedup=speedup)
+    broker = MosquittoBroker().start() if find_mosquitto() else None
+    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-http-"), speedup=speedup,
+                             mqtt_port=broker.port if broker else 1)
     service.start()
     results: list[dict[str, Any]] = []
     keeper = _ShotKeeper(service)
+    subscriber = None
     try:
         service.wait_de1_ready(60)
         keeper.start()
+        if broker is not None:
+            subscriber = _SampleSubscriber(broker.host, broker.port)
+            subscriber.phase = "shot, no HTTP load"
+            time.sleep(seconds)
         url = f"http://127.0.0.1:{service.http_port}/"
         for path in paths:
             for n in clients:
+                if subscriber is not None:
+                    subscriber.phase = f"shot + {n} HTTP clients"
                 results.append(requests_per_second(n, seconds, path, url=url))
+        if subscriber is not None:
+            subscriber.phase = "after"
         keeper.halt.set()
         keeper.join(10)
         # Let the running shot finish, then count its samples everywhere.
@@ -72,8 +118,14 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
         rss = service.rss_kb()
     finally:
         keeper.halt.set()
+        if subscriber is not None:
+            subscriber.close()
         code = service.stop()
-    return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code}
+        if broker is not None:
+            broker.stop()
+    mqtt = {} if subscriber is None else {k: v for k, v in subscriber.latencies.items() if k != "after"}
+    return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code,
+            "mqtt_ms": mqtt}
 
 
 def run(seconds: float = 3.0) -> list[Figure]:
@@ -87,6 +139,17 @@ def run(seconds: float = 3.0) -> list[Figure]:
                     Figure(f"{label}: p99", "ms", [r["p99_ms"]], better="lower"),
                     Figure(f"{label}: max", "ms", [r["max_ms"]], better="lower"),
                     Figure(f"{label}: unanswered/errors", "requests", [r["errors"]], better="lower")]
+    from actors.bench.figures import percentile
+
+    for phase, ms in result["mqtt_ms"].items():
+        if ms:
+            note = f"{len(ms)} ShotSamples, BLE arrival stamp -> real mosquitto subscriber"
+            figures += [Figure(f"notification to MQTT subscriber p50 ({phase})", "ms",
+                               [round(percentile(ms, 50), 3)], note, better="lower"),
+                        Figure(f"notification to MQTT subscriber p99 ({phase})", "ms",
+                               [round(percentile(ms, 99), 3)], better="lower"),
+                        Figure(f"notification to MQTT subscriber max ({phase})", "ms",
+                               [round(max(ms), 3)], better="lower")]
     s = result["samples"]
     figures.append(Figure("shot samples sent by the simulator during the load", "samples", [s["sent"]],
                           note=f"{s['shots']} shot(s) completed"))
