@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
-import threading
 import time
 from typing import Any
 
@@ -52,14 +52,30 @@ def load(path: str | None) -> Any:
         raise SystemExit(EX_CONFIG) from None
 
 
-def _install_signal_handlers(stop: threading.Event, received: list[int]) -> None:
-    def handler(signum, _frame):
-        if not received:
-            received.append(signum)
-        stop.set()
+class _StopRequest:
+    """Signals wake the main thread through a pipe. The handler takes no lock: a handler that
+    set a threading.Event could deadlock when the signal lands while the main thread holds
+    that Event's own lock inside wait()."""
 
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
-        signal.signal(sig, handler)
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        self.received: list[int] = []
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT):
+            signal.signal(sig, self._handler)
+
+    def _handler(self, signum, _frame) -> None:
+        self.received.append(signum)
+        try:
+            os.write(self._write, b"!")
+        except BlockingIOError:
+            pass  # the pipe already holds a wake-up
+
+    def wait(self) -> int | None:
+        os.read(self._read, 1)  # PEP 475: retried after each signal handler runs
+        return self.received[0] if self.received else None
 
 
 def _migrate_only(config: Any) -> int:
@@ -116,9 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("database %s: %s", config.database.FILENAME,
                     "; ".join(report.actions) or f"schema {report.version}, nothing to do")
 
-    stop = threading.Event()
-    received: list[int] = []
-    _install_signal_handlers(stop, received)
+    stop = _StopRequest()
+    stop.install()
     service = Service(config, simulate=args.simulate)
     try:
         service.start()
@@ -133,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     watchdog = systemd.Watchdog(service.healthy)
     watchdog.start()
     try:
-        stop.wait()
-        name = signal.Signals(received[0]).name if received else "request"
+        signum = stop.wait()
+        name = signal.Signals(signum).name if signum else "request"
         logger.info("stopping on %s", name)
         systemd.notify("STOPPING=1")
     finally:

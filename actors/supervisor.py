@@ -237,6 +237,10 @@ class Supervisor(pykka.ThreadingActor):
         st = self._roles.get(role)
         if st is None:
             raise KeyError(f"unknown role {role!r}")
+        if self._stopping:
+            # A replace queued behind stop_all must not start an actor nobody will stop.
+            logger.info("not replacing %s with %s: the service is stopping", role, actor_class.__name__)
+            return st.spec.actor_class.__name__
         old = st.spec.actor_class.__name__
         self._stop_role(st)
         st.spec = replace(st.spec, actor_class=actor_class,

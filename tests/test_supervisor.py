@@ -186,3 +186,12 @@ def test_pykka_registry_is_clean_after_stop_all(runtime):
     sup.stop_all().get(timeout=10)
     alive = [r for r in pykka.ActorRegistry.get_all() if not isinstance(r, type) and r.actor_class is not Supervisor]
     assert alive == []
+
+
+def test_replace_after_stop_all_starts_nothing(runtime):
+    sup = _start(runtime, [ActorSpec("scale", Echo)])
+    sup.start_all().get(timeout=10)
+    sup.stop_all().get(timeout=10)
+    assert sup.replace("scale", OtherEcho).get(timeout=10) == "Echo"
+    assert runtime.roles.get("scale") is None
+    assert not [r for r in pykka.ActorRegistry.get_by_class(OtherEcho)]
