@@ -501,7 +501,12 @@ step_systemd() {
     fi
     for unit in "${UNIT_FILES[@]}"; do
         if [[ $unit == pyde1-visualizer.service && ! -x $VENV/bin/pyde1-run-visualizer ]]; then
-            skip "$unit: not enabled (pyde1-run-visualizer is not installed in $VENV)"
+            if [[ $(systemctl is-enabled "$unit" 2>/dev/null || true) == enabled ]]; then
+                # e.g. pyDE1's uploader, enabled before this install: it would fail in a loop.
+                skip "$unit: enabled, but pyde1-run-visualizer is not installed in $VENV: it will fail; sudo systemctl disable --now $unit"
+            else
+                skip "$unit: not enabled (pyde1-run-visualizer is not installed in $VENV)"
+            fi
             continue
         fi
         if [[ $(systemctl is-enabled "$unit" 2>/dev/null || true) == enabled ]]; then

@@ -402,6 +402,7 @@ def test_systemd_step_links_reloads_and_enables_once(tmp_path):
                      "systemctl daemon-reload",
                      "systemctl is-enabled pyde1.service",
                      "systemctl enable pyde1.service",
+                     "systemctl is-enabled pyde1-visualizer.service",
                      "systemctl is-active --quiet pyde1.service"]
     assert r.stdout.splitlines() == [
         f"[done]  {tmp_path}/systemd/pyde1.service: linked to /usr/local/etc/pyde1/pyde1.service",
@@ -414,8 +415,19 @@ def test_systemd_step_links_reloads_and_enables_once(tmp_path):
     # Again: nothing left to do, only questions asked.
     r, calls = run_step(tmp_path, "step_systemd")
     assert r.returncode == 0, r.stderr
-    assert calls == ["systemctl is-enabled pyde1.service", "systemctl is-active --quiet pyde1.service"]
+    assert calls == ["systemctl is-enabled pyde1.service", "systemctl is-enabled pyde1-visualizer.service",
+                     "systemctl is-active --quiet pyde1.service"]
     assert [line.split()[0] for line in r.stdout.splitlines()] == ["[ok]", "[ok]", "[ok]", "[skip]", "[skip]"]
+
+
+def test_systemd_step_warns_about_an_enabled_uploader_without_its_program(tmp_path):
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake/enabled-pyde1-visualizer.service").touch()   # e.g. pyDE1's uploader
+    r, calls = run_step(tmp_path, "step_systemd")
+    assert r.returncode == 0, r.stderr
+    assert "[skip]  pyde1-visualizer.service: enabled, but pyde1-run-visualizer is not installed in " \
+           "/home/pyde1/venv/pyde1: it will fail; sudo systemctl disable --now pyde1-visualizer.service" in r.stdout
+    assert "systemctl disable" not in "\n".join(calls)
 
 
 def test_systemd_step_restarts_a_running_service_after_an_upgrade(tmp_path):
