@@ -142,6 +142,7 @@ def _start_and_judge(tmp: Path, doc: dict) -> str:
             proc.wait()
 
 
+@pytest.mark.timeout(3600 if LONG else 120)
 def test_random_yaml_is_refused_or_starts_fully(tmp_path):
     outcomes: dict[str, int] = {}
 
