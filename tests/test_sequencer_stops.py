@@ -291,13 +291,15 @@ def pour_with_estimates(s: Script, seconds: float, flow: float = 2.0, lag: float
     return t0
 
 
-def test_predictor_stops_on_the_first_shot_as_the_reference_would():
+def test_predictor_first_shot_uses_the_calibrated_prior():
     s = espresso_to_pour(with_controls(stop_at_weight=36.0)).clear()
     t0 = pour_with_estimates(s, 30)
     stops = s.commands(StopFlow)
     assert len(stops) == 1
-    # prior drip = -STOP_AT_WEIGHT_ADJUST: lead 0.1 + 0.17 + 0.07 s, as pyDE1's
-    assert stops[0].trigger_time == pytest.approx(t0 + 18.0 - LEAD, abs=1e-6)
+    # With the default STOP_AT_WEIGHT_ADJUST (-0.07 s, pyDE1's) the prior drip is the
+    # predictor's calibrated 0 s: lead 0.1 + 0.17 s, i.e. 0.07 s later than pyDE1's rule,
+    # which replays of real shots showed to stop early.
+    assert stops[0].trigger_time == pytest.approx(t0 + 18.0 - (LEAD - 0.07), abs=1e-6)
     assert stops[0].scheduled                            # sent at its moment, between reports
 
 
