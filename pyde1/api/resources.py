@@ -203,7 +203,7 @@ RESOURCES: tuple[Resource, ...] = (
         tank_water_threshold=Ref("de1/control/tank_water_threshold")),
         summary="stop limits and controls of every mode"),
     _get("de1/control/espresso", "DE1_CONTROL_ESPRESSO", branch(
-        stop_at_time=_stop_at("s; not acted on for espresso (as in pyDE1)"),
+        stop_at_time=_stop_at("s from flow begin; enforced for espresso (pyDE1 ignored it)"),
         stop_at_volume=_stop_at("mL of pour volume; 0 = null"),
         stop_at_weight=_stop_at("g; 0 = null"),
         move_on_weight=_rw(ValueType.NUMBER_LIST, maximum=20,

@@ -34,8 +34,10 @@ SENDER_SCALE_PROCESSOR = "ScaleProcessor"
 SENDER_FLOW_SEQUENCER = "FlowSequencerImpl"
 SENDER_BLUETOOTH_SCANNER = "BluetoothScanner"
 SENDER_BLUEDOT = "BlueDOT"
+# pyDE1's scale class names, then the families pyde1 adds (Decent, Bookoo, Acaia Cinco).
 SCALE_SENDERS = ("AtomaxSkaleII", "AcaiaAcaia", "AcaiaLunar", "AcaiaProch", "AcaiaPearlS",
-                 "AcaiaPyxis", "FelicitaArc", "GenericScale")
+                 "AcaiaPyxis", "FelicitaArc", "GenericScale", "DecentScale", "BookooScale",
+                 "AcaiaCinco")
 
 
 # -- DE1 ---------------------------------------------------------------------------------------
