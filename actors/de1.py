@@ -33,7 +33,7 @@ from pyde1.protocol.errors import ProtocolError, UnknownRegisterError
 from pyde1.protocol.mmr import FeatureFlags, register, register_exists
 from pyde1.protocol.mmr_packets import (MMRReadCollector, MMRReadRequest, MMRReadResponse, MMRWrite,
                                         firmware_build_request, standard_read_requests)
-from pyde1.protocol.packets import (Calibration, FWMapRequest, RequestedState, ShotSample, ShotSettings,
+from pyde1.protocol.packets import (Calibration, SetTime, FWMapRequest, RequestedState, ShotSample, ShotSettings,
                                     StateInfo, Versions, WaterLevels)
 from pyde1.protocol.uuids import CHARACTERISTICS
 
@@ -413,6 +413,32 @@ class DE1(ManagedDeviceActor):
         self.shot_settings = ShotSettings.decode(self._ble("read shot settings", self.link.read,
                                                            U["ShotSettings"]))
         return _settings_dict(self.shot_settings)
+
+    def get_time(self) -> int:
+        """de1/setting/time: the DE1's clock (SetTime characteristic), whole seconds."""
+        self._need_ready("read the DE1 clock")
+        data = self._ble("read the DE1 clock", self.link.read, U["SetTime"])
+        try:
+            return SetTime.decode(data).timestamp
+        except ProtocolError as exc:
+            raise DE1Error(f"read the DE1 clock: {exc}") from exc
+
+    def set_time(self, timestamp: int) -> int:
+        self._need_ready("set the DE1 clock")
+        try:
+            payload = SetTime(int(timestamp)).encode()
+        except (ProtocolError, ValueError, OverflowError) as exc:
+            raise DE1ValueError(f"timestamp {timestamp!r}: {exc}") from None
+        self._ble("set the DE1 clock", self.link.write, U["SetTime"], payload)
+        return int(timestamp)
+
+    def set_line_frequency(self, hz: int) -> int:
+        """de1/calibration/line_frequency: mains Hz used to turn flow samples into volume."""
+        if hz not in (50, 60):
+            raise DE1ValueError(f"line frequency must be 50 or 60 Hz, got {hz!r}")
+        self.line_frequency = self.volumes.line_frequency = int(hz)
+        self.log.info("line frequency set to %d Hz", hz)
+        return self.line_frequency
 
     def set_refill_level(self, mm: float) -> float:
         self._need_ready("start fill level")
