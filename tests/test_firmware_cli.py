@@ -228,3 +228,80 @@ def test_machine_not_idle_is_refused_naming_its_state(tmp_path):
         assert released.stderr.count("\n") == 1
     finally:
         busy.stop()
+
+
+# -- answers a real DE1 gives rarely, from a scripted service ---------------------------------------
+
+class _Scripted(BaseHTTPRequestHandler):
+    answers: dict[str, tuple[int, str]] = {}
+    seen: list[str] = []
+
+    def _any(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        key = f"{self.command} {self.path}"
+        self.seen.append(key)
+        status, text = self.answers.get(key, (404, "Unrecognized resource"))
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = _any
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted():
+    _Scripted.seen = []
+    _Scripted.answers = {
+        "GET /de1/state": (200, json.dumps({"state": {"state": "Idle", "substate": "NoState"}})),
+        "GET /de1/firmware/id": (200, json.dumps({"id": 1333})),
+        "PUT /de1/firmware": (200, "[]"),
+        "GET /health": (503, json.dumps({"actors": {"de1": {"health": {"firmware_upload": {
+            "phase": None, "uploaded": 512, "total": 1000,
+            "last_result": "failed: the DE1 reports a bad block at 0x000040"}}}}})),
+    }
+    server = HTTPServer(("127.0.0.1", 0), _Scripted)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _Scripted
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_failed_check_by_the_de1_is_reported(tmp_path, scripted, capsys):
+    address, script = scripted
+    path = write(tmp_path, "fw.bin", image(1000))
+    assert firmware_cli.main(["upload", path, "--url", address, "--yes", "--interval", "0.01"]) == 1
+    err = capsys.readouterr().err
+    assert err == "pyde1-firmware: upload failed: the DE1 reports a bad block at 0x000040\n"
+    assert script.seen[:3] == ["GET /de1/state", "GET /de1/firmware/id", "PUT /de1/firmware"]
+
+
+def test_a_service_without_a_de1_part_is_one_line(tmp_path, scripted, capsys):
+    address, script = scripted
+    script.answers["GET /de1/state"] = (503, "DeviceUnavailableError('DE1 is unavailable: given up')")
+    path = write(tmp_path, "fw.bin", image(1000))
+    assert firmware_cli.main(["upload", path, "--url", address, "--yes"]) == 1
+    assert capsys.readouterr().err == ("pyde1-firmware: cannot read the DE1's state: the service answered 503: "
+                                       "DeviceUnavailableError('DE1 is unavailable: given up')\n")
+    assert "PUT /de1/firmware" not in script.seen
+
+
+def test_the_bar_is_redrawn_in_place_on_a_terminal():
+    import io
+    out = io.StringIO()
+    ticks = iter([0.0, 10.0, 20.0])
+    bar = firmware_cli.Progress(out, tty=True, clock=lambda: next(ticks))
+    bar.show("writing", 250, 1000)
+    bar.show("writing", 500, 1000)
+    bar.end()
+    text = out.getvalue()
+    assert text.count("\r") == 2 and text.endswith("\n") and text.count("\n") == 1
+    assert "[#######.......................]  25%  250/1000 bytes" in text
+    assert "about 30 s left" in text     # 250 bytes in 10 s: 750 more take 30 s
+    assert "[###############...............]  50%  500/1000 bytes" in text

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
 from pyde1.protocol.errors import FirmwareImageError
-from pyde1.protocol.firmware import BOARD_MARKER_DE1, HEADER_SIZE, FirmwareImage
+from pyde1.protocol.firmware import BOARD_MARKER_DE1, HEADER_SIZE, MAX_IMAGE_SIZE, FirmwareHeader, FirmwareImage
 from pyde1.protocol.mmr_packets import MAX_DATA
 
 PROG = "pyde1-firmware"
@@ -122,7 +122,13 @@ def load_image(path: str) -> FirmwareImage:
     try:
         return FirmwareImage.parse(data)
     except FirmwareImageError as exc:
-        raise Refused(f"{path} is not a usable DE1 firmware image: {exc.reason}", 2) from None
+        reason = exc.reason
+        if len(data) >= HEADER_SIZE:
+            header = FirmwareHeader.parse(data)
+            missing = HEADER_SIZE + header.byte_count - len(data)
+            if header.board_marker == BOARD_MARKER_DE1 and 0 < missing < MAX_IMAGE_SIZE:
+                reason += f" (the file is {missing} bytes shorter than its header says: an incomplete download?)"
+        raise Refused(f"{path} is not a usable DE1 firmware image: {reason}", 2) from None
 
 
 def describe(image: FirmwareImage, path: str) -> dict[str, Any]:
@@ -309,8 +315,7 @@ def cancel(service: Service, out: TextIO) -> int:
 
 def report(service: Service, image: FirmwareImage, result: str, out: TextIO) -> int:
     if result != "completed":
-        raise Refused(f"upload {result}" if not result.startswith(("failed", "canceled"))
-                      else f"upload {result.replace(':', ' -', 1)}")
+        raise Refused(f"upload {result}")   # e.g. "failed: the DE1 reports a bad block at 0x000040"
     after = firmware_build(service)
     print(f"upload completed: the DE1 verified all {len(image.data)} bytes of build {image.build}",
           file=out)
