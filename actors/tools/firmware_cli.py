@@ -314,6 +314,9 @@ def cancel(service: Service, out: TextIO) -> int:
 
 
 def report(service: Service, image: FirmwareImage, result: str, out: TextIO) -> int:
+    if result == "unknown":
+        raise Refused("the upload ended without a result (did the service's DE1 part restart?); "
+                      "see the service log, then upload again")
     if result != "completed":
         raise Refused(f"upload {result}")   # e.g. "failed: the DE1 reports a bad block at 0x000040"
     after = firmware_build(service)
@@ -386,6 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Whatever read our output went away (`| head`); an upload already started goes on in
+        # the service. Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"{PROG}: output closed; a started upload continues in the service "
+              f"(`{PROG} status` follows it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
