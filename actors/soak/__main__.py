@@ -23,7 +23,7 @@ from typing import Any
 from actors.bench.broker import MosquittoBroker, find_mosquitto, free_port
 from actors.soak.faults import (EXPECTED_ERRORS, FAULTS, LOSSY_LINK, UNJUDGED_DB, GarbageClients,
                                 parse_faults, schedule)
-from actors.soak.process import ServiceError, ServiceProcess
+from actors.soak.process import ServiceError, ServiceProcess, ShotRefused
 from actors.soak.samples import Recorded, ShotSamples, judge
 from pyde1.sim.de1 import U
 
@@ -69,6 +69,7 @@ class Soak:
         self.health_snapshots: list[dict[str, Any]] = []
         self.exits: list[tuple[str, int]] = []
         self.garbage_sent = 0
+        self.incidents: list[dict[str, Any]] = []
 
     # -- helpers -----------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -157,7 +158,7 @@ class Soak:
                     action = {"action": "spike", "grams": 500.0} if fault == "scale-spike" else \
                              {"action": "freeze", "seconds": 3.0}
                     self.ctl({"op": "scale", **action})
-                self.service.espresso(timeout=60)
+                self.espresso(shot)
                 self.take_samples(shot)
         finally:
             if garbage is not None:
@@ -174,6 +175,22 @@ class Soak:
                 self.ctl(RESET_FAULTS)
         shot.ended = time.time()
         return shot
+
+    def espresso(self, shot: ShotRecord) -> None:
+        """A shot; if the DE1 actor keeps refusing it (its view of the machine's state was
+        poisoned, e.g. by a corrupted StateInfo), record the incident, drop the link so the
+        actor re-reads the state, and try once more."""
+        try:
+            self.service.espresso(timeout=60, refused_for=5.0)
+        except ShotRefused as exc:
+            previous = self.shots[-1].fault if self.shots else None
+            self.incidents.append({"shot": shot.index, "fault": shot.fault or f"clean, after {previous}",
+                                   "what": str(exc),
+                                   "recovery": "DE1 link dropped to make the actor re-read the state"})
+            self.say(f"shot {shot.index + 1}: {exc}; dropping the DE1 link to recover")
+            self.ctl({"op": "drop"})
+            self.service.wait_de1_ready(60)
+            self.service.espresso(timeout=60, refused_for=10.0)
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -253,7 +270,7 @@ class Soak:
             "service_exits": self.exits, "http_garbage_connections": self.garbage_sent,
             "evidence": self._evidence(),
             "unexpected_errors": errors[:50], "unexpected_error_count": len(errors),
-            "notes": self.notes, "checks": checks, "passed": all(checks.values()),
+            "notes": self.notes, "incidents": self.incidents, "checks": checks, "passed": all(checks.values()),
             "per_shot": per_shot if self.args.per_shot else [r for r in per_shot
                                                             if r["bus_lost"] or r.get("db_lost")],
         }
@@ -347,6 +364,8 @@ def _print_report(r: dict[str, Any]) -> None:
     for snap in r["evidence"]:
         lines.append(f"counted by the actors ({snap['when']}, pid {snap['pid']}): {snap['actors']}")
     lines += [f"note: {n}" for n in r["notes"]]
+    lines += [f"INCIDENT (recovered): shot {i['shot'] + 1} ({i['fault']}): {i['what']}; {i['recovery']}"
+              for i in r["incidents"]]
     lines += [f"[{'ok' if ok else 'FAIL'}] {name}" for name, ok in r["checks"].items()]
     lines.append("SOAK PASSED" if r["passed"] else "SOAK FAILED")
     print("\n".join(lines))

@@ -25,6 +25,10 @@ class ServiceError(RuntimeError):
     pass
 
 
+class ShotRefused(ServiceError):
+    """The DE1 actor kept answering 409 to Espresso."""
+
+
 def rss_kb(pid: int) -> int | None:
     """Resident memory of a process in KiB (None if it is gone)."""
     try:
@@ -186,11 +190,13 @@ class ServiceProcess:
             self.wait_control()
         return ask(self._control_port, request, timeout)
 
-    def espresso(self, timeout: float = 60.0) -> int:
+    def espresso(self, timeout: float = 60.0, refused_for: float | None = None) -> int:
         """Start a shot over HTTP once the DE1 is Idle (a refill or a late state may come
         first: 409 is retried until ``timeout``) and wait until the simulated DE1 completed
-        it; returns the simulator's completed-shot count."""
+        it; returns the simulator's completed-shot count. ``refused_for``: give up after
+        that many seconds of 409s (ShotRefused) instead of the whole timeout."""
         deadline = time.monotonic() + timeout
+        refuse_deadline = time.monotonic() + (refused_for if refused_for is not None else timeout)
         before = self.ctl({"op": "stats"})["sim"]["shots_completed"]
         last = ""
         while True:
@@ -198,8 +204,8 @@ class ServiceProcess:
             if status == 200:
                 break
             last = f"{status}: {body}"
-            if status != 409 or time.monotonic() > deadline:
-                raise ServiceError(f"PATCH de1/mode Espresso answered {last}")
+            if status != 409 or time.monotonic() > min(deadline, refuse_deadline):
+                raise (ShotRefused if status == 409 else ServiceError)(f"PATCH de1/mode Espresso answered {last}")
             time.sleep(0.02)
         done = [before]
 
