@@ -361,10 +361,11 @@ source_hash() {
     } | sha256sum | cut -d' ' -f1
 }
 
-# Run a program as the service user when there is one (so nothing it creates ends up
-# owned by root), from / (it may not be allowed to read the current directory).
+# Run a program as the service user (so nothing it creates ends up owned by root), from /
+# (it may not be allowed to read the current directory). Under --prefix as whoever runs
+# this: the service user may not even be able to reach the prefix.
 as_service() {
-    if ((EUID == 0)) && user_exists; then
+    if [[ -z $PREFIX ]] && ((EUID == 0)) && user_exists; then
         (cd / && runuser -u "$SERVICE_USER" -- "$@")
     else
         (cd / && "$@")
@@ -509,7 +510,15 @@ step_systemd() {
             fi
             continue
         fi
-        if [[ $(systemctl is-enabled "$unit" 2>/dev/null || true) == enabled ]]; then
+        local enabled
+        enabled=$(systemctl is-enabled "$unit" 2>/dev/null || true)
+        if [[ $unit == pyde1-visualizer.service && $enabled != enabled ]] \
+            && { [[ ! -f $ETC/pyde1-visualizer.conf ]] || cmp -s "$ETC/pyde1-visualizer.conf" "$SRC/conf/pyde1-visualizer.conf"; }; then
+            # With the example's placeholder login every upload would fail.
+            skip "$unit: not enabled until your Visualizer login is in $ETC/pyde1-visualizer.conf (then run this again)"
+            continue
+        fi
+        if [[ $enabled == enabled ]]; then
             ok "$unit: enabled"
         else
             run systemctl enable "$unit" >/dev/null 2>&1

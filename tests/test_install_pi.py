@@ -159,29 +159,20 @@ def test_installed_pyde1_run_checks_the_installed_config(installed):
 
 
 @pytest.mark.slow
-def test_units_pass_systemd_analyze_verify(installed, tmp_path):
+@pytest.mark.parametrize("unit", UNITS)
+def test_units_pass_systemd_analyze_verify(installed, tmp_path, unit):
     if shutil.which("systemd-analyze") is None:
         pytest.skip("systemd-analyze is not installed here")
     prefix = installed["prefix"]
-    venv_bin = prefix / VENV / "bin"
-    checked = []
-    for name in UNITS:
-        text = (prefix / ETC / name).read_text()
-        command = text.split("ExecStart=", 1)[1].split()[0]
-        if not (venv_bin / Path(command).name).exists():
-            continue  # its program is not built yet (see the next test)
-        # The units name the real venv path; point them at the one in the prefix.
-        (tmp_path / name).write_text(text.replace("/home/pyde1/venv/pyde1", str(prefix / VENV)))
-        checked.append(str(tmp_path / name))
-    assert checked, "pyde1.service at least must be checked"
-    r = subprocess.run(["systemd-analyze", "verify", *checked], capture_output=True, text=True, timeout=60)
+    text = (prefix / ETC / unit).read_text()
+    program = Path(text.split("ExecStart=", 1)[1].split()[0]).name
+    if not (prefix / VENV / "bin" / program).exists():
+        pytest.skip(f"{program} is not in this build: {unit} cannot be verified")
+    # The unit names the real venv path; point it at the one in the prefix.
+    (tmp_path / unit).write_text(text.replace("/home/pyde1/venv/pyde1", str(prefix / VENV)))
+    r = subprocess.run(["systemd-analyze", "verify", str(tmp_path / unit)], capture_output=True, text=True,
+                       timeout=60)
     assert r.returncode == 0 and r.stderr.strip() == "", r.stderr
-
-
-@pytest.mark.slow
-def test_visualizer_unit_program_is_installed(installed):
-    if not (installed["prefix"] / VENV / "bin/pyde1-run-visualizer").exists():
-        pytest.skip("pyde1-run-visualizer is not in this build yet: pyde1-visualizer.service is not verified")
 
 
 @pytest.mark.slow
@@ -428,6 +419,25 @@ def test_systemd_step_warns_about_an_enabled_uploader_without_its_program(tmp_pa
     assert "[skip]  pyde1-visualizer.service: enabled, but pyde1-run-visualizer is not installed in " \
            "/home/pyde1/venv/pyde1: it will fail; sudo systemctl disable --now pyde1-visualizer.service" in r.stdout
     assert "systemctl disable" not in "\n".join(calls)
+
+
+def test_systemd_step_enables_the_uploader_only_with_a_login_configured(tmp_path):
+    venv, etc = tmp_path / "venv", tmp_path / "etc"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/pyde1-run-visualizer").write_text("#!/bin/sh\n")
+    (venv / "bin/pyde1-run-visualizer").chmod(0o755)
+    etc.mkdir()
+    shutil.copy(ROOT / "conf/pyde1-visualizer.conf", etc / "pyde1-visualizer.conf")
+    body = f"VENV={venv}; ETC={etc}; step_systemd"
+    r, calls = run_step(tmp_path, body)
+    assert r.returncode == 0, r.stderr
+    assert f"[skip]  pyde1-visualizer.service: not enabled until your Visualizer login is in " \
+           f"{etc}/pyde1-visualizer.conf (then run this again)" in r.stdout
+    assert "systemctl enable pyde1-visualizer.service" not in calls
+    (etc / "pyde1-visualizer.conf").write_text("---\nvisualizer:\n    USERNAME: me@example.com\n")
+    r, calls = run_step(tmp_path, body)
+    assert "systemctl enable pyde1-visualizer.service" in calls
+    assert "[done]  pyde1-visualizer.service: enabled (starts at boot)" in r.stdout
 
 
 def test_systemd_step_restarts_a_running_service_after_an_upgrade(tmp_path):
