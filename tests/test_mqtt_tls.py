@@ -96,3 +96,11 @@ def test_missing_ca_file_is_a_clear_start_error(tmp_path):
     with pytest.raises(MqttSettingsError, match="mqtt.TLS: .*TLS_CA_CERTS") as info:
         link.start()
     assert "nope.pem" in str(info.value) or "No such file" in str(info.value)
+
+
+def test_tools_report_a_missing_ca_file_like_the_bridge(tmp_path):
+    from actors.tools.mqttclient import ToolClient
+
+    settings = fast_settings("127.0.0.1", 1, tls=True, tls_ca_certs=str(tmp_path / "nope.pem"))
+    with pytest.raises(MqttSettingsError, match="mqtt.TLS: .*TLS_CA_CERTS"):
+        ToolClient(settings)

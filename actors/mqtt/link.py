@@ -22,7 +22,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from actors.mqtt.messages import Inbound, LinkDown, LinkUp
 from actors.mqtt.outbox import OutMessage, Outbox
-from actors.mqtt.settings import MqttSettings, MqttSettingsError
+from actors.mqtt.settings import MqttSettings
 
 STATUS_HERE = "Here"
 STATUS_GONE = "Gone"
@@ -67,16 +67,7 @@ class Link:
         client.on_log = _paho_log
         # The will is part of CONNECT: it must be set before the first connection.
         client.will_set(self.status_topic, STATUS_DIED, qos=0, retain=True)
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            tls_args = {"ca_certs": s.tls_ca_certs, "certfile": s.tls_certfile, "keyfile": s.tls_keyfile,
-                        "cert_reqs": s.tls_cert_reqs, "tls_version": s.tls_version, "ciphers": s.tls_ciphers}
-            try:
-                client.tls_set(**{k: v for k, v in tls_args.items() if v is not None})
-            except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
-                raise MqttSettingsError("TLS", "cannot set up TLS with TLS_CA_CERTS / TLS_CERTFILE / "
-                                        f"TLS_KEYFILE / TLS_VERSION / TLS_CIPHERS: {exc}") from exc
+        s.apply_credentials(client)
         client.reconnect_delay_set(min_delay=s.reconnect_delay_min, max_delay=s.reconnect_delay_max)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -129,6 +129,21 @@ class MqttSettings:
             return f"{self.topic_root}/status/mqtt/{link}"
         return f"{self.topic_root}/status/{link}"
 
+    def apply_credentials(self, client: Any) -> None:
+        """Give a paho client the user name, password and TLS set-up of these settings (the
+        bridge's links and the stand-alone tools connect to the same broker the same way)."""
+        if self.username is not None:
+            client.username_pw_set(self.username, self.password)
+        if not self.tls:
+            return
+        tls_args = {"ca_certs": self.tls_ca_certs, "certfile": self.tls_certfile, "keyfile": self.tls_keyfile,
+                    "cert_reqs": self.tls_cert_reqs, "tls_version": self.tls_version, "ciphers": self.tls_ciphers}
+        try:
+            client.tls_set(**{k: v for k, v in tls_args.items() if v is not None})
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise MqttSettingsError("TLS", "cannot set up TLS with TLS_CA_CERTS / TLS_CERTFILE / "
+                                    f"TLS_KEYFILE / TLS_VERSION / TLS_CIPHERS: {exc}") from exc
+
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> MqttSettings:
         """From ``config.mqtt`` / ``config.logging`` (absent sections and keys: defaults)."""

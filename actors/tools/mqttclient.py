@@ -10,7 +10,7 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from actors.mqtt.settings import MqttSettings, MqttSettingsError
+from actors.mqtt.settings import MqttSettings
 
 logger = logging.getLogger("pyde1.tools.mqtt")
 
@@ -32,15 +32,7 @@ class ToolClient:
         s = settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id(""), protocol=mqtt.MQTTv5,
                              transport=s.transport)
-        if s.username is not None:
-            client.username_pw_set(s.username, s.password)
-        if s.tls:
-            args = {"ca_certs": s.tls_ca_certs, "certfile": s.tls_certfile, "keyfile": s.tls_keyfile,
-                    "cert_reqs": s.tls_cert_reqs, "tls_version": s.tls_version, "ciphers": s.tls_ciphers}
-            try:
-                client.tls_set(**{k: v for k, v in args.items() if v is not None})
-            except (OSError, ValueError) as exc:
-                raise MqttSettingsError("TLS", f"cannot set up TLS: {exc}") from exc
+        s.apply_credentials(client)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._connect_cb
         client.on_disconnect = self._disconnect_cb
