@@ -24,6 +24,7 @@ from typing import Any
 from actors.db.reader import last_sequence_id, open_readonly, read_sequence
 from actors.mqtt.settings import MqttSettings, MqttSettingsError
 from actors.tools.mqttclient import BrokerError, ToolClient
+from actors.tools.program import add_logging_options, load_program_config
 from pyde1.db.errors import DatabaseOpenError, SequenceNotFoundError
 from pyde1.db.replay import DEFAULT_LEAD, REPLAYED_TABLES, plan_replay
 
@@ -107,24 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, metavar="N", help="replay N times faster (default 1)")
     p.add_argument("--lead", type=float, default=DEFAULT_LEAD, metavar="SECONDS",
                    help=f"seconds from launch to the first packet (default {DEFAULT_LEAD:g})")
-    p.add_argument("--console", action="store_true", help="log to stderr at DEBUG with timestamps")
-    p.add_argument("--level", metavar="LEVEL", help="stderr log level (e.g. info)")
+    add_logging_options(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    from actors.logsetup import setup_logging
-    from pyde1.config import ConfigError, ReplayConfig, load_config
+    from pyde1.config import ReplayConfig
 
     args = build_parser().parse_args(argv)
-    try:
-        config = load_config(args.c, schema=ReplayConfig)
-    except ConfigError as exc:
-        print(f"pyde1-replay: configuration has problems:\n{exc}", file=sys.stderr)
+    config = load_program_config("pyde1-replay", args, ReplayConfig, logger)
+    if config is None:
         return 2
-    setup_logging(config.logging, console=args.console, level=args.level)
-    for warning in config.warning_lines():
-        logger.warning("config: %s", warning)
     try:
         result = replay(config, sequence_id=args.s, topic_root=args.t, speed=args.speed, lead=args.lead)
     except (DatabaseOpenError, SequenceNotFoundError, BrokerError, ReplayError, MqttSettingsError) as exc:

@@ -30,6 +30,7 @@ import requests
 from actors.db.reader import open_readonly, shot_file_text
 from actors.mqtt.settings import MqttSettings, MqttSettingsError
 from actors.tools.mqttclient import BrokerError, ToolClient
+from actors.tools.program import add_logging_options, load_program_config
 from pyde1.db.errors import DatabaseOpenError, IncompleteSequenceError
 from pyde1.db.visualizer import (
     REPORT_TOPIC, SERVER_ERROR_ATTEMPTS, SUBSCRIBED_CLASSES, UPLOAD_TIMEOUT, UPLOAD_URL, FinishedShot,
@@ -214,26 +215,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pyde1-run-visualizer",
                                 description="Upload finished espresso shots to visualizer.coffee.")
     p.add_argument("-c", metavar="C", help="config file (default /usr/local/etc/pyde1/pyde1-visualizer.conf)")
-    p.add_argument("--console", action="store_true", help="log to stderr at DEBUG with timestamps")
-    p.add_argument("--level", metavar="LEVEL", help="stderr log level (e.g. info)")
+    add_logging_options(p)
     p.add_argument("--upload-url", default=UPLOAD_URL, metavar="URL",
                    help="where to POST shots (default: Visualizer's API; for testing against another server)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    from actors.logsetup import setup_logging
-    from pyde1.config import ConfigError, VisualizerConfig, load_config
+    from pyde1.config import VisualizerConfig
 
     args = build_parser().parse_args(argv)
-    try:
-        config = load_config(args.c, schema=VisualizerConfig)
-    except ConfigError as exc:
-        print(f"pyde1-run-visualizer: configuration has problems:\n{exc}", file=sys.stderr)
+    config = load_program_config("pyde1-run-visualizer", args, VisualizerConfig, logger)
+    if config is None:
         return 2
-    setup_logging(config.logging, console=args.console, level=args.level)
-    for warning in config.warning_lines():
-        logger.warning("config: %s", warning)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
