@@ -27,7 +27,7 @@ PYDE1_DEFAULTS = {
     "http.SERVER_HOST": "", "http.SERVER_PORT": 1234, "http.SERVER_ROOT": "/",
     "http.PATCH_SIZE_LIMIT": 16384, "http.ASYNC_TIMEOUT": 1.0, "http.PROFILE_TIMEOUT": 4.5,
     "http.FIRMWARE_TIMEOUT": 15, "http.PRUNE_EMPTY_NODES": True, "http.RESPONSE_TIMEOUT": None,
-    "logging.LOG_DIRECTORY": "/var/log/pyde1/", "logging.LOG_FILENAME": None,
+    "logging.LOG_DIRECTORY": "/var/log/pyde1/", "logging.LOG_FILENAME": "pyde1.log",
     "logging.formatters.STYLE": "%", "logging.formatters.LOGFILE": LOGFILE,
     "logging.formatters.MQTT": LOGFILE, "logging.formatters.STDERR": STDERR,
     "logging.handlers.LOGFILE": "INFO", "logging.handlers.MQTT": "ERROR",

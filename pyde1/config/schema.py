@@ -122,8 +122,10 @@ class LogHandlers:
 class LoggingSection:
     LOG_DIRECTORY: str = key("/var/log/pyde1/", PATH, "directory of the log file, also served "
                              "by the logs and log/{id} resources; created if missing")
-    LOG_FILENAME: str | None = key(None, Nullable(Text()), "log file name; null = no log file. Only "
-                                   "names of [a-zA-Z0-9._-] can be fetched over HTTP")
+    # pyDE1's code default was null (no log file) while its packaged file said pyde1.log;
+    # every installed pyDE1 logged to a file, so that is our default too.
+    LOG_FILENAME: str | None = key("pyde1.log", Nullable(Text()), "log file name; null = no log "
+                                   "file. Only names of [a-zA-Z0-9._-] can be fetched over HTTP")
     formatters: LogFormats = section(LogFormats, "log line formats")
     handlers: LogHandlers = section(LogHandlers, "levels of the three log outputs")
     LOGGERS: MappingProxyType = key(
