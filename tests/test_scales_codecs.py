@@ -352,3 +352,13 @@ def test_acaia_good_frames_survive_leading_junk_and_any_split(grams, junk, cut):
             out += exc.readings
     weights = [r for r in out if isinstance(r, WeightReading)]
     assert weights and weights[-1].grams == pytest.approx(grams, abs=0.0051)   # hundredths
+
+
+@pytest.mark.parametrize("codec", [BookooCodec(), FelicitaCodec(), DecentCodec()], ids=lambda c: c.FAMILY.value)
+def test_single_stream_codecs_refuse_other_characteristics_and_timer_actions(codec):
+    other = "0000ffff-0000-1000-8000-00805f9b34fb"
+    with pytest.raises(ScaleDecodeError, match="unexpected characteristic 0000ffff"):
+        codec.decode(other, b"\x00" * 20)
+    assert [c.uuid for c in codec.timer("start")] == [codec.layout().command]
+    with pytest.raises(ScaleCommandError, match="'start', 'stop' or 'reset', not 'pause'"):
+        codec.timer("pause")

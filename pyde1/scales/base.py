@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import ClassVar
 
 
@@ -164,6 +165,18 @@ class ScaleCodec:
     def timer(self, action: str) -> list[ScaleCommand]:
         """``action``: "start", "stop" or "reset"."""
         raise ScaleCommandError(f"the {self.FAMILY.value} scale has no timer commands")
+
+    def _decode_single_stream(self, uuid: str, data: bytes,
+                              decoder: Callable[[bytes], list[Reading]]) -> list[Reading]:
+        """``decode`` for a scale that notifies on one characteristic only (its layout's
+        first): anything else is an error, not silently ignored."""
+        if not same_uuid(uuid, self.layout().notify[0]):
+            raise ScaleDecodeError(self.FAMILY, "notification", f"unexpected characteristic {uuid}", data)
+        return decoder(bytes(data))
+
+    def _timer_from(self, commands: Mapping[str, bytes], action: str) -> list[ScaleCommand]:
+        """``timer`` for a scale with one fixed command per action."""
+        return [self._command(commands[check_timer_action(action)])]
 
     def _command(self, data: bytes | str, pause: float = 0.0) -> ScaleCommand:
         raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)

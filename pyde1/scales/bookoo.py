@@ -13,8 +13,8 @@ simulator also accepts).
 from __future__ import annotations
 
 from pyde1.scales.base import (BatteryReading, GattLayout, InfoReading, Reading, ScaleCodec,
-                               ScaleCommand, ScaleDecodeError, ScaleFamily, WeightReading,
-                               check_timer_action, same_uuid, uuid16, xor_all)
+                               ScaleCommand, ScaleDecodeError, ScaleFamily, WeightReading, uuid16,
+                               xor_all)
 
 SERVICE = uuid16("0ffe")
 DATA = uuid16("ff11")
@@ -91,12 +91,10 @@ class BookooCodec(ScaleCodec):
         return GattLayout(SERVICE, (DATA,), COMMAND)
 
     def decode(self, uuid: str, data: bytes) -> list[Reading]:
-        if not same_uuid(uuid, DATA):
-            raise ScaleDecodeError(self.FAMILY, "notification", f"unexpected characteristic {uuid}", data)
-        return decode_notification(bytes(data))
+        return self._decode_single_stream(uuid, data, decode_notification)
 
     def tare(self) -> list[ScaleCommand]:
         return [self._command(TARE)]
 
     def timer(self, action: str) -> list[ScaleCommand]:
-        return [self._command(TIMER[check_timer_action(action)])]
+        return self._timer_from(TIMER, action)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pyde1.scales.base import (BatteryReading, ButtonReading, GattLayout, InfoReading, Reading,
                                ScaleCodec, ScaleCommand, ScaleDecodeError, ScaleFamily, TareAck,
-                               WeightReading, check_timer_action, same_uuid, uuid16, xor_all)
+                               WeightReading, uuid16, xor_all)
 
 SERVICE = uuid16("fff0")
 DATA = uuid16("fff4")
@@ -112,9 +112,7 @@ class DecentCodec(ScaleCodec):
         return GattLayout(SERVICE, (DATA,), COMMAND)
 
     def decode(self, uuid: str, data: bytes) -> list[Reading]:
-        if not same_uuid(uuid, DATA):
-            raise ScaleDecodeError(self.FAMILY, "notification", f"unexpected characteristic {uuid}", data)
-        return decode_notification(bytes(data))
+        return self._decode_single_stream(uuid, data, decode_notification)
 
     def init_commands(self) -> list[ScaleCommand]:
         # The scale does not weigh until a command arrives; byte 5 = 00 turns off the
@@ -136,7 +134,7 @@ class DecentCodec(ScaleCodec):
         return [self._command(LED_ON_NO_HEARTBEAT if self.display_on else LED_OFF)]
 
     def timer(self, action: str) -> list[ScaleCommand]:
-        return [self._command(TIMER[check_timer_action(action)])]
+        return self._timer_from(TIMER, action)
 
     def power_off(self) -> list[ScaleCommand]:
         return [self._command(POWER_OFF_CMD)]

@@ -8,8 +8,7 @@ two unit characters, …, battery byte 15, ``0D 0A``. Commands are single ASCII 
 from __future__ import annotations
 
 from pyde1.scales.base import (BatteryReading, GattLayout, Reading, ScaleCodec, ScaleCommand,
-                               ScaleDecodeError, ScaleFamily, WeightReading, check_timer_action,
-                               same_uuid, uuid16)
+                               ScaleDecodeError, ScaleFamily, WeightReading, uuid16)
 
 SERVICE = uuid16("ffe0")
 CHAR = uuid16("ffe1")
@@ -72,12 +71,10 @@ class FelicitaCodec(ScaleCodec):
         return GattLayout(SERVICE, (CHAR,), CHAR)
 
     def decode(self, uuid: str, data: bytes) -> list[Reading]:
-        if not same_uuid(uuid, CHAR):
-            raise ScaleDecodeError(self.FAMILY, "notification", f"unexpected characteristic {uuid}", data)
-        return decode_notification(bytes(data))
+        return self._decode_single_stream(uuid, data, decode_notification)
 
     def tare(self) -> list[ScaleCommand]:
         return [self._command(TARE)]
 
     def timer(self, action: str) -> list[ScaleCommand]:
-        return [self._command(TIMER[check_timer_action(action)])]
+        return self._timer_from(TIMER, action)
