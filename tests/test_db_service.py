@@ -3,18 +3,15 @@ sample the service published on MQTT and with its profile; pyde1-replay re-publi
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import threading
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from actors.soak.process import ServiceProcess
 from actors.tools.replay import replay
 from pyde1.config import ReplayConfig, load_config_text
+from support.mqtt import Subscriber
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILE = ROOT / "conf" / "profiles" / "demo.json"
@@ -22,47 +19,15 @@ PROFILE = ROOT / "conf" / "profiles" / "demo.json"
 pytestmark = pytest.mark.slow
 
 
-class Collector:
-    def __init__(self, broker, topic):
-        self.messages: list[tuple[str, dict]] = []
-        self.lock = threading.Condition()
-        ready = threading.Event()
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic)
-        c.on_subscribe = lambda *a: ready.set()
-        c.on_message = self._on
-        c.connect(broker.host, broker.port)
-        c.loop_start()
-        assert ready.wait(5)
-        self.client = c
-
-    def _on(self, client, userdata, msg):
-        try:
-            payload = json.loads(msg.payload)
-        except ValueError:
-            return  # status and log topics are plain text
-        with self.lock:
-            self.messages.append((msg.topic, payload))
-            self.lock.notify_all()
-
-    def wait_count(self, n, timeout):
-        with self.lock:
-            assert self.lock.wait_for(lambda: len(self.messages) >= n, timeout), \
-                f"only {len(self.messages)} of {n} messages"
-
-    def of(self, cls):
-        with self.lock:
-            return [p for t, p in self.messages if t.endswith("/" + cls)]
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
+def payloads(sub: Subscriber, cls: str) -> list[dict]:
+    """The JSON packets of one event class the subscriber received (any topic root)."""
+    return [m.json() for m in list(sub.messages) if m.topic.endswith("/" + cls)]
 
 
 def test_simulated_shot_is_recorded_and_replayed(tmp_path, mosquitto):
     if not PROFILE.is_file():
         pytest.skip(f"{PROFILE} is absent")
-    live = Collector(mosquitto, "pyDE1/#")
+    live = Subscriber(mosquitto.host, mosquitto.port, ["pyDE1/#"]).wait_subscribed()
     svc = ServiceProcess(tmp_path / "svc", speedup=50, mqtt_port=mosquitto.port)
     svc.start()
     try:
@@ -90,7 +55,7 @@ def test_simulated_shot_is_recorded_and_replayed(tmp_path, mosquitto):
         conn.close()
     assert prof["source"] == PROFILE.read_bytes() and prof["title"]
     assert {("sequence_start", "set"), ("sequence_flow_begin", "set"), ("sequence_flow_end", "set")} <= gates
-    published = {p["event_time"] for p in live.of("ShotSampleWithVolumesUpdate")
+    published = {p["event_time"] for p in payloads(live, "ShotSampleWithVolumesUpdate")
                  if seq["start_sequence"] <= p["event_time"] <= seq["end_flow"]}
     recorded = {r[0] for r in stored}
     assert published and published <= recorded  # every sample of the shot sent on MQTT is in the file
@@ -98,11 +63,8 @@ def test_simulated_shot_is_recorded_and_replayed(tmp_path, mosquitto):
     config = load_config_text(f"mqtt:\n  BROKER_HOSTNAME: 127.0.0.1\n  BROKER_PORT: {mosquitto.port}\n"
                               f"database:\n  FILENAME: {svc.db_path}\nlogging:\n  LOG_FILENAME: null\n",
                               schema=ReplayConfig)
-    again = Collector(mosquitto, "KEpyDE1/#")
-    try:
+    with Subscriber(mosquitto.host, mosquitto.port, ["KEpyDE1/#"]) as again:
         result = replay(config, sequence_id="last", speed=50, lead=0.1)
-        again.wait_count(result.packets, timeout=5)
-    finally:
-        again.close()
+        again.wait_count(lambda m: m.is_json, result.packets, timeout=5)
     assert result.sequence_id == seq["id"] and result.packets > len(recorded)
-    assert len(again.of("ShotSampleWithVolumesUpdate")) == len(recorded)
+    assert len(payloads(again, "ShotSampleWithVolumesUpdate")) == len(recorded)

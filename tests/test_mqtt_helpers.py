@@ -3,109 +3,24 @@ bridge and the broker, starting the bridge under a supervisor), and tests of the
 
 from __future__ import annotations
 
-import itertools
-import os
 import selectors
 import socket
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from actors.mqtt import MqttSettings, mqtt_spec
 from actors.supervisor import Supervisor
-
-_unique = itertools.count(1)
-
-
-def unique_root() -> str:
-    return f"t{os.getpid()}x{next(_unique)}"
+from support.mqtt import Received, Subscriber, unique_number, unique_root  # noqa: F401 (re-exported)
 
 
 def fast_settings(host: str, port: int, **overrides) -> MqttSettings:
     """Settings for a test: its own topic root and client ids, quick reconnects."""
     values = dict(host=host, port=port, topic_root=unique_root(), reconnect_delay_min=0.05,
-                  reconnect_delay_max=0.2, client_id_suffix=f"-t{next(_unique)}", keepalive=10)
+                  reconnect_delay_max=0.2, client_id_suffix=f"-t{unique_number()}", keepalive=10)
     values.update(overrides)
     return MqttSettings(**values)
-
-
-@dataclass(frozen=True)
-class Received:
-    topic: str
-    payload: bytes
-    retain: bool
-
-    @property
-    def text(self) -> str:
-        return self.payload.decode()
-
-
-class Subscriber:
-    """A paho client that records every message on ``topics`` and lets a test wait for them."""
-
-    def __init__(self, host: str, port: int, topics: list[str]) -> None:
-        self._cond = threading.Condition()
-        self.messages: list[Received] = []
-        self._subscribed = threading.Event()
-        self._topics = topics
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sub-{unique_root()}",
-                                  protocol=mqtt.MQTTv5)
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = lambda *a: self._subscribed.set()
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(0.05, 0.2)
-        self.client.connect_async(host, port, keepalive=10)
-        self.client.loop_start()
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if not reason_code.is_failure:
-            client.subscribe([(t, 0) for t in self._topics])
-
-    def _on_message(self, client, userdata, message) -> None:
-        with self._cond:
-            self.messages.append(Received(message.topic, bytes(message.payload), bool(message.retain)))
-            self._cond.notify_all()
-
-    def wait_subscribed(self, timeout: float = 5.0) -> "Subscriber":
-        assert self._subscribed.wait(timeout), "subscriber did not get its SUBACK"
-        return self
-
-    def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 5.0) -> Received:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for m in self.messages:
-                    if predicate(m):
-                        return m
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [(m.topic, m.payload[:60]) for m in self.messages[-10:]]
-                    raise AssertionError(f"no matching message within {timeout} s; last: {seen}")
-                self._cond.wait(remaining)
-
-    def wait_count(self, predicate: Callable[[Received], bool], n: int, timeout: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = [m for m in self.messages if predicate(m)]
-                if len(found) >= n:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"only {len(found)} of {n} messages within {timeout} s")
-                self._cond.wait(remaining)
-
-    def on_topic(self, topic: str) -> list[Received]:
-        with self._cond:
-            return [m for m in self.messages if m.topic == topic]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def start_bridge(ctx, settings: MqttSettings):

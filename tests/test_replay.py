@@ -4,18 +4,14 @@ under a fresh sequence id, without touching the database."""
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from actors.tools.replay import ReplayError, replay
 from pyde1.config import ReplayConfig, load_config_text
@@ -24,6 +20,7 @@ from pyde1.db.events import SequenceRecorded
 from pyde1.db.replay import FAKE_DE1, plan_replay
 from pyde1.db.synthetic import espresso_shot
 from pyde1.events import ConnectivityChange
+from support.mqtt import Subscriber
 from test_db_support import publish_all, running_writer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,50 +48,15 @@ def config_for(sqlite_path, port: int, **extra) -> ReplayConfig:
     return load_config_text(text, schema=ReplayConfig)
 
 
-class Subscriber:
-    def __init__(self, broker, topic: str) -> None:
-        self.messages: list[tuple[str, dict, float]] = []
-        self.cond = threading.Condition()
-        subscribed = threading.Event()
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(topic)
-        c.on_subscribe = lambda *a: subscribed.set()
-        c.on_message = self._on_message
-        c.connect(broker.host, broker.port)
-        c.loop_start()
-        assert subscribed.wait(5), "test subscriber did not subscribe"
-        self.client = c
-
-    def _on_message(self, client, userdata, msg) -> None:
-        with self.cond:
-            self.messages.append((msg.topic, json.loads(msg.payload), time.time()))
-            self.cond.notify_all()
-
-    def wait_count(self, n: int, timeout: float) -> list:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.messages) < n:
-                remaining = deadline - time.monotonic()
-                assert remaining > 0, f"only {len(self.messages)} of {n} messages"
-                self.cond.wait(remaining)
-            return list(self.messages)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
 def test_replay_publishes_the_recorded_sequence(recorded, sqlite_path, mosquitto):
     shot, done = recorded
     before = hashlib.sha256(sqlite_path.read_bytes()).hexdigest()
-    sub = Subscriber(mosquitto, "Replayed/#")
-    try:
+    with Subscriber(mosquitto.host, mosquitto.port, ["Replayed/#"]) as sub:
         launched = time.time()
         result = replay(config_for(sqlite_path, mosquitto.port), sequence_id=shot.sequence_id,
                         topic_root="Replayed", speed=20, lead=0.3)
-        messages = sub.wait_count(result.packets, timeout=5)
-    finally:
-        sub.close()
+        received = sub.wait_count(lambda m: True, result.packets, timeout=5)
+    messages = [(m.topic, m.json(), m.at) for m in received]
     assert hashlib.sha256(sqlite_path.read_bytes()).hexdigest() == before
     expected = sum(type(e).__name__ in REPLAYED for e in shot.sequence_events) + 1  # + ConnectivityChange
     assert result.packets >= expected and len(messages) == result.packets

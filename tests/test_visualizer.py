@@ -11,8 +11,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from actors.tools.visualizer import Uploader
 from pyde1.config import VisualizerConfig, load_config_text
@@ -20,6 +18,7 @@ from pyde1.db.events import SequenceRecorded
 from pyde1.db.synthetic import espresso_shot
 from pyde1.db.visualizer import FinishedShot, ShotTracker, retry_delay, too_short
 from pyde1.events import SequencerGateNotification, StateUpdate
+from support.mqtt import Subscriber
 from test_db_support import publish_all, running_writer
 
 USER, PASSWORD = "me@example.com", "token"
@@ -78,40 +77,18 @@ class FakeVisualizer:
         self.server.server_close()
 
 
-class Reports:
+class Reports(Subscriber):
+    """The uploader's reports (retained ``VisualizerUpload``); publishes packets as pyde1-run would."""
+
     def __init__(self, broker, root="pyDE1"):
-        self.items: list[dict] = []
-        self.cond = threading.Condition()
-        ready = threading.Event()
-        c = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        c.on_connect = lambda cl, u, f, rc, p: cl.subscribe(f"{root}/VisualizerUpload")
-        c.on_subscribe = lambda *a: ready.set()
-        c.on_message = self._on
-        c.connect(broker.host, broker.port)
-        c.loop_start()
-        assert ready.wait(5)
-        self.client = c
+        super().__init__(broker.host, broker.port, [f"{root}/VisualizerUpload"])
+        self.wait_subscribed()
 
-    def _on(self, client, userdata, msg):
-        with self.cond:
-            self.items.append({"retain": msg.retain, **json.loads(msg.payload)})
-            self.cond.notify_all()
-
-    def wait(self, n, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.items) < n:
-                left = deadline - time.monotonic()
-                assert left > 0, f"only {len(self.items)} of {n} reports: {self.items}"
-                self.cond.wait(left)
-            return list(self.items)
+    def wait(self, n, timeout=10.0) -> list[dict]:
+        return [{"retain": m.retain, **m.json()} for m in self.wait_count(lambda m: True, n, timeout)]
 
     def publish(self, event):
         self.client.publish(f"pyDE1/{type(event).__name__}", event.to_json()).wait_for_publish(5)
-
-    def close(self):
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def config(sqlite_path, port, min_flow=10):
