@@ -22,6 +22,7 @@ from pyde1.events import (
     WaterLevelUpdate,
 )
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind
+from support.mqtt import first_message
 from test_mqtt_helpers import Subscriber, fast_settings, start_bridge
 
 
@@ -125,12 +126,8 @@ def test_status_topics_here_retained_then_gone_on_clean_stop(bridge, mosquitto):
             sub.wait_for(lambda m, t=topic: m.topic == f"{root}/status/{t}" and m.text == "Gone")
     finally:
         sub.close()
-    late = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/status/mqtt/notification"]).wait_subscribed()
-    try:
-        m = late.wait_for(lambda m: True)
-        assert (m.text, m.retain) == ("Gone", True)
-    finally:
-        late.close()
+    m = first_message(mosquitto.host, mosquitto.port, f"{root}/status/mqtt/notification")
+    assert (m.text, m.retain) == ("Gone", True)
 
 
 def test_publish_update_packets(bridge, mosquitto):

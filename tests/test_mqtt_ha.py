@@ -25,6 +25,7 @@ from pyde1.events import (
     WaterLevelUpdate,
     WeightAndFlowUpdate,
 )
+from support.mqtt import first_message
 from test_mqtt_helpers import Subscriber, fast_settings, start_bridge, unique_root
 
 
@@ -221,12 +222,8 @@ def test_bridge_announces_entities_and_state(ha_bridge, mosquitto):
     ctx.bus.publish(WaterLevelUpdate(level=13.0, start_fill_level=5.0))
     sub.wait_for(lambda m: m.topic == f"{root}/ha/state" and json.loads(m.payload)["water_level"] == 13.0)
     # Retained: what Home Assistant sees after its own restart.
-    late = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/ha/state"]).wait_subscribed()
-    try:
-        m = late.wait_for(lambda m: True)
-        assert m.retain and json.loads(m.payload)["water_level"] == 13.0
-    finally:
-        late.close()
+    m = first_message(mosquitto.host, mosquitto.port, f"{root}/ha/state")
+    assert m.retain and json.loads(m.payload)["water_level"] == 13.0
     # Home Assistant restarting says "online": the configs go out again.
     publish_raw(mosquitto.host, mosquitto.port, f"{prefix}/status", b"online")
     sub.wait_count(lambda m: m.topic.endswith("/config"), 2 * len(expected))

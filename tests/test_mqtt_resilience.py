@@ -19,6 +19,7 @@ from actors.mqtt import MqttLinkState
 from pyde1.events import WaterLevelUpdate
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind
 from support.broker import MosquittoBroker, find_mosquitto
+from support.mqtt import first_message
 from test_mqtt_helpers import GatedProxy, Subscriber, fast_settings, start_bridge
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,12 +263,8 @@ def test_killed_process_leaves_died_by_will(mosquitto):
             child.kill()
         child.wait(5)
         sub.close()
-    late = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/status/mqtt/notification"]).wait_subscribed()
-    try:
-        m = late.wait_for(lambda m: True)
-        assert (m.text, m.retain) == ("Died", True)
-    finally:
-        late.close()
+    m = first_message(mosquitto.host, mosquitto.port, f"{root}/status/mqtt/notification")
+    assert (m.text, m.retain) == ("Died", True)
 
 
 def test_bridge_failure_frees_its_connections(runtime, mosquitto):

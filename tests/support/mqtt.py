@@ -120,3 +120,9 @@ class Subscriber:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def first_message(host: str, port: int, topic: str, timeout: float = 5.0) -> Received:
+    """What a subscriber arriving now gets first on ``topic`` (the retained message, if any)."""
+    with Subscriber(host, port, [topic]) as late:
+        return late.wait_for(lambda m: True, timeout)
