@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import pwd
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +16,7 @@ import pytest
 from actors.mqtt import MqttLinkState
 from pyde1.events import WaterLevelUpdate
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind
-from support.broker import MosquittoBroker, find_mosquitto
+from support.broker import ConfiguredBroker, find_mosquitto
 from support.mqtt import first_message
 from test_mqtt_helpers import GatedProxy, Subscriber, fast_settings, start_bridge
 
@@ -148,41 +146,22 @@ def test_broker_restart_reconnects_and_actor_survives(runtime, mosquitto):
         sub.close()
 
 
-class AuthBroker(MosquittoBroker):
+class AuthBroker(ConfiguredBroker):
     """A private mosquitto that wants a user name and password (or, with ``anonymous``,
     lets anybody in)."""
 
     def __init__(self, workdir: str, anonymous: bool = False) -> None:
-        super().__init__(workdir=workdir)
-        self.anonymous = anonymous
+        passwd = f"{workdir}/passwd"
+        lines = ["allow_anonymous true"] if anonymous else ["allow_anonymous false", f"password_file {passwd}"]
+        super().__init__(workdir, lines)
+        self.passwd = passwd
 
     def start(self, timeout: float = 10.0) -> "AuthBroker":
-        passwd = self._dir / "passwd"
-        subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "coffee", "right"], check=True,
+        subprocess.run(["mosquitto_passwd", "-b", "-c", self.passwd, "coffee", "right"], check=True,
                        capture_output=True)
-        passwd.chmod(0o600)
-        # Run as ourselves: as root, mosquitto would switch to a user that cannot read tmp_path.
-        lines = [f"listener {self.port} {self.host}", "persistence false",
-                 f"user {pwd.getpwuid(os.getuid()).pw_name}"]
-        lines += ["allow_anonymous true"] if self.anonymous else ["allow_anonymous false", f"password_file {passwd}"]
-        conf = self._dir / "auth.conf"
-        conf.write_text("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.proc.stderr.read().decode(errors='replace')}")
-            try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
-                    return self
-            except OSError:
-                try:
-                    self.proc.wait(timeout=0.02)
-                except subprocess.TimeoutExpired:
-                    pass
-        self.stop()
-        raise TimeoutError("mosquitto did not listen")
+        os.chmod(self.passwd, 0o600)
+        super().start(timeout)
+        return self
 
 
 @pytest.fixture

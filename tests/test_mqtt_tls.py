@@ -3,12 +3,8 @@ the TLS files are wrong."""
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +12,7 @@ import pytest
 from actors.mqtt import MqttLinkState, MqttSettingsError
 from actors.mqtt.link import Link
 from pyde1.events import WaterLevelUpdate
-from support.broker import find_mosquitto, free_port
+from support.broker import ConfiguredBroker, find_mosquitto, free_port
 from test_mqtt_helpers import Subscriber, fast_settings, start_bridge
 
 
@@ -36,33 +32,13 @@ def tls_broker(tmp_path):
     (tmp_path / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
     _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
              "-days", "1", "-extfile", "san.ext", "-out", "server.pem", cwd=tmp_path)
-    plain, tls = free_port(), free_port()
-    conf = tmp_path / "tls.conf"
-    conf.write_text("\n".join([
-        "persistence false", "allow_anonymous true", f"user {pwd.getpwuid(os.getuid()).pw_name}",
-        f"listener {plain} 127.0.0.1",
-        f"listener {tls} 127.0.0.1",
+    tls = free_port()
+    broker = ConfiguredBroker(str(tmp_path), [
+        "allow_anonymous true", f"listener {tls} 127.0.0.1",
         f"cafile {tmp_path / 'ca.pem'}", f"certfile {tmp_path / 'server.pem'}",
-        f"keyfile {tmp_path / 'server.key'}", ""]))
-    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"mosquitto exited: {proc.stderr.read().decode(errors='replace')}")
-        try:
-            with socket.create_connection(("127.0.0.1", tls), timeout=0.2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise TimeoutError("TLS mosquitto did not listen")
-            try:
-                proc.wait(timeout=0.02)
-            except subprocess.TimeoutExpired:
-                pass
-    yield {"plain": plain, "tls": tls, "ca": str(tmp_path / "ca.pem")}
-    proc.terminate()
-    proc.wait(5)
+        f"keyfile {tmp_path / 'server.key'}"], wait_port=tls).start()
+    yield {"plain": broker.port, "tls": tls, "ca": str(tmp_path / "ca.pem")}
+    broker.stop()
 
 
 def test_events_over_tls(runtime, tls_broker):
