@@ -15,6 +15,16 @@ from pyde1.api import ALL_RESOURCES, openapi_document
 from test_http_fakes import FakeDE1, start_gateway
 
 
+def raw_exchange(gw, request: bytes) -> bytes:
+    """Send bytes no HTTP client library would send; everything the server answers until it closes."""
+    with socket.create_connection((gw.host, gw.port), timeout=5) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    return data
+
+
 @pytest.fixture
 def gw(runtime, tmp_path):
     logs = tmp_path / "logs"
@@ -124,12 +134,7 @@ def test_waitress_refuses_bodies_over_max_body_bytes(runtime):
 
 
 def test_missing_content_length_is_411(gw):
-    sock = socket.create_connection((gw.host, gw.port), timeout=5)
-    sock.sendall(b"PATCH /de1/control/espresso HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while chunk := sock.recv(4096):
-        data += chunk
-    sock.close()
+    data = raw_exchange(gw, b"PATCH /de1/control/espresso HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 411")
     assert data.endswith(b"Missing Content-Length header")
     assert data.count(b"HTTP/1.1") == 1  # one answer only (pyDE1 sent a second one: A3)
@@ -263,23 +268,13 @@ def test_logs_with_a_file_as_directory_is_500_naming_it(runtime, tmp_path):
 
 
 def test_header_that_is_not_utf8_is_fine(gw):
-    sock = socket.create_connection((gw.host, gw.port), timeout=5)
-    sock.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\nX-Thing: \xe9\xff\r\nOrigin: \xe9\r\n"
-                 b"Connection: close\r\n\r\n")
-    data = b""
-    while chunk := sock.recv(4096):
-        data += chunk
-    sock.close()
+    data = raw_exchange(gw, b"GET /version HTTP/1.1\r\nHost: x\r\nX-Thing: \xe9\xff\r\nOrigin: \xe9\r\n"
+                             b"Connection: close\r\n\r\n")
     assert data.startswith(b"HTTP/1.1 200")
 
 
 def test_path_that_is_not_utf8_is_404(gw):
-    sock = socket.create_connection((gw.host, gw.port), timeout=5)
-    sock.sendall(b"GET /de1/\xe9\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    data = b""
-    while chunk := sock.recv(4096):
-        data += chunk
-    sock.close()
+    data = raw_exchange(gw, b"GET /de1/\xe9\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     assert data.split(b"\r\n")[0] in (b"HTTP/1.1 404 Not Found", b"HTTP/1.1 400 Bad Request"), data[:200]
 
 
