@@ -126,22 +126,27 @@ class Supervisor(pykka.ThreadingActor):
             ref = spec.actor_class.start(self.ctx, role=spec.role, **dict(spec.kwargs))
         except Exception as exc:  # __init__ raised: the actor never existed
             raise StartupError(f"{spec.actor_class.__name__}: {type(exc).__name__}: {exc}") from exc
-        try:
-            ref.ask(ReadyProbe(), timeout=self.start_timeout)
-        except pykka.ActorDeadError as exc:
-            why = self.ctx.last_failure.pop(ref.actor_urn, "see the log above")
-            raise StartupError(f"{spec.actor_class.__name__} failed to start: {why}") from exc
-        except pykka.Timeout as exc:
-            ref.stop(block=False)
-            raise StartupError(f"{spec.actor_class.__name__} did not start within {self.start_timeout} s") from exc
-        st.ref = ref
-        st.generation += 1
+        # The role points at the new actor at once: whatever it publishes from on_start (a
+        # device saying "ready") may make others call it, and those calls and the events of
+        # its subscriptions wait in its mailbox until on_start is done.
         self.ctx.roles.set(spec.role, ref)
         subscribes = getattr(spec.actor_class, "subscribes", None)
         if subscribes is not None:
             self.ctx.bus.subscribe(spec.role, subscribes)
         else:
             self.ctx.bus.unsubscribe(spec.role)
+        try:
+            ref.ask(ReadyProbe(), timeout=self.start_timeout)
+        except pykka.ActorDeadError as exc:
+            self.ctx.roles.set(spec.role, None)
+            why = self.ctx.last_failure.pop(ref.actor_urn, "see the log above")
+            raise StartupError(f"{spec.actor_class.__name__} failed to start: {why}") from exc
+        except pykka.Timeout as exc:
+            self.ctx.roles.set(spec.role, None)
+            ref.stop(block=False)
+            raise StartupError(f"{spec.actor_class.__name__} did not start within {self.start_timeout} s") from exc
+        st.ref = ref
+        st.generation += 1
         logger.info("started %s (%s)", spec.role, spec.actor_class.__name__)
         self._publish(spec, LifecycleKind.STARTED)
 
