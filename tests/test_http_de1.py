@@ -326,6 +326,11 @@ def test_profile_store_needs_no_de1_and_upload_by_id(gw):
     assert (missing.status, missing.text) == (404, f"DE1DBNoMatchingRecord('No profile record for {'0' * 40}')")
     bad = gw.put("/de1/profile/id", {"id": "not-a-sha1"})
     assert bad.status == 400 and "id must match" in bad.text
+    gw.actors["de1"].proxy().set_availability("released").get(timeout=5)
+    gw.sync()
+    no_id = gw.put("/de1/profile/id", {})  # a 400 for the body comes before the 409 for the DE1
+    assert (no_id.status, no_id.text) == (400, "DE1APIValueError('PUT de1/profile/id needs "
+                                               "{\"id\": \"<sha1 hex>\"}; id is missing')")
 
 
 # -- firmware ------------------------------------------------------------------------------------------

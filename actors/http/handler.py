@@ -224,8 +224,8 @@ class Handler:
                 payload = validate_patch(resource, parse_json(body))
             elif kind is BodyKind.TEXT:
                 validate_text(resource, body)
-            elif resource.path in PRECHECKS:
-                payload = PRECHECKS[resource.path](body)  # profiles, firmware: 400 before 409
+            if resource.path in PRECHECKS:
+                payload = PRECHECKS[resource.path](payload)  # profiles, firmware: 400 before 409
             needs = resource.put_needs
             apply = lambda: PUTS[resource.path](env, resource, payload)  # noqa: E731
         # The request is valid: from here on, as in pyDE1, the area's MQTT update follows the

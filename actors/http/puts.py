@@ -101,11 +101,20 @@ def check_firmware(body: bytes) -> bytes:
     return body
 
 
-#: Checks of raw PUT bodies, run with the request's validation (before the device check):
-#: path -> function(body) raising ApiError(400), or returning what the handler gets.
-PRECHECKS: dict[str, Callable[[bytes], Any]] = {
+def check_profile_id(cleaned: dict) -> dict:
+    # The mapping checks a given id; only here is it known that PUT cannot do without one.
+    if "id" not in cleaned:
+        raise errors.value_error('PUT de1/profile/id needs {"id": "<sha1 hex>"}; id is missing')
+    return cleaned
+
+
+#: Checks of PUT bodies (raw bytes, or the cleaned JSON of a JSON body), run with the request's
+#: validation (before the device check): path -> function(body) raising ApiError(400), or
+#: returning what the handler gets.
+PRECHECKS: dict[str, Callable[[Any], Any]] = {
     "de1/profile": lambda body: (body, plan_profile(body)),
     "de1/profile/store": lambda body: (body, plan_profile(body)),
+    "de1/profile/id": check_profile_id,
     "de1/firmware": check_firmware,
 }
 
