@@ -188,3 +188,25 @@ def test_a_failing_migration_rolls_back_and_keeps_the_backup(sqlite_path, monkey
 def test_a_missing_directory_is_a_clear_error(tmp_path):
     with pytest.raises(DatabaseOpenError, match="directory .* does not exist"):
         prepare_database(tmp_path / "nope" / "pyde1.sqlite3")
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
+def test_reading_a_file_that_is_not_a_database_leaves_no_handle_open(sqlite_path):
+    from actors.db.reader import open_readonly
+
+    sqlite_path.write_bytes(b"not a database " * 20)
+
+    def handles() -> int:
+        fds = Path("/proc/self/fd")
+        n = 0
+        for fd in fds.iterdir():
+            try:
+                n += Path(fd).resolve() == sqlite_path.resolve()
+            except OSError:
+                pass  # the directory's own descriptor is gone by the time it is resolved
+        return n
+
+    for _ in range(3):  # as the visualizer does on every retry
+        with pytest.raises(NotADatabaseError, match="cannot be read as a database"):
+            open_readonly(sqlite_path)
+    assert handles() == 0

@@ -18,11 +18,14 @@ def open_readonly(path: str | Path, timeout: float = 5.0) -> sqlite3.Connection:
     path = Path(path)
     if not path.is_file():
         raise DatabaseOpenError(path, "does not exist", "check database.FILENAME")
+    conn = None
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
+        if conn is not None:  # the visualizer retries: each failed attempt must not keep a handle
+            conn.close()
         raise NotADatabaseError(path, f"cannot be read as a database: {exc}") from exc
     if version > schema.SCHEMA_VERSION:
         conn.close()
