@@ -77,6 +77,11 @@ def test_problems_are_one_line_and_exit_1(recorded, sqlite_path, tmp_path, capsy
                    ' "tables": {"state_update": [{"sequence_id": "y"}]}}')
     status, _, err = run(capsys, "-d", db, "import", str(bad))
     assert status == 1 and "tables.state_update[0].sequence_id: expected 'x'" in err
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe{}")
+    status, _, err = run(capsys, "-d", db, "import", str(binary))
+    assert (status, err) == (1, f"pyde1-db: document: {binary} is not UTF-8 text (byte 0): "
+                                "not a pyde1 sequence export\n")
     status, _, err = run(capsys, "-d", str(tmp_path / "missing.sqlite3"), "list")
     assert status == 1 and "does not exist" in err
     status, _, err = run(capsys, "-d", db, "export", "-s", "last", "-f", "csv", "--table", "nope")

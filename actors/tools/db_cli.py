@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> str:
             return f"{path}: {'; '.join(report.actions)}; backup in {report.backup}\n"
         return f"{path}: schema {report.version}, nothing to do\n"
     if args.command == "import":
-        seq = from_json(Path(args.file).read_text(encoding="utf-8"))
+        seq = from_json(_export_text(Path(args.file)))
         added = import_sequence(path, seq)
         return f"imported sequence {seq.sequence_id}: {added} rows\n"
     conn = open_readonly(path)
@@ -104,6 +104,14 @@ def run(args: argparse.Namespace) -> str:
         return to_json(read_sequence(conn, sid))
     finally:
         conn.close()
+
+
+def _export_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExportFormatError("document", f"{path} is not UTF-8 text (byte {exc.start}): "
+                                "not a pyde1 sequence export") from None
 
 
 def _list_line(row: dict) -> str:
