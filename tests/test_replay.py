@@ -91,6 +91,9 @@ def test_replay_errors_are_typed(recorded, sqlite_path, mosquitto, tmp_path):
         replay(config, lead=0)
     with pytest.raises(ReplayError, match="--speed must be"):
         replay(config, sequence_id="last", speed=0)
+    for lead in (-1.0, float("inf"), float("nan")):
+        with pytest.raises(ReplayError, match="--lead must be a finite number >= 0"):
+            replay(config, sequence_id="last", lead=lead)
 
 
 def test_plan_keeps_sample_time_and_shifts_unix_times():

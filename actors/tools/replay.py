@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 import threading
 import time
@@ -52,8 +53,8 @@ def replay(config: Any, *, sequence_id: str | None = None, topic_root: str | Non
     ReplayError with a message for the user."""
     if not speed > 0:
         raise ReplayError(f"--speed must be a number > 0, got {speed!r}")
-    if not lead >= 0:
-        raise ReplayError(f"--lead must be a number >= 0, got {lead!r}")
+    if not 0 <= lead < math.inf:  # an infinite lead would put Infinity in every time on the wire
+        raise ReplayError(f"--lead must be a finite number >= 0, got {lead!r}")
     sid = sequence_id or config.sequence.ID
     if not sid:
         raise ReplayError("no sequence to replay: give -s SEQUENCE_ID (or -s last), or set sequence.ID")
