@@ -189,3 +189,14 @@ def test_tracker_follows_only_espresso_and_resyncs():
 def test_rules():
     assert too_short(FinishedShot("a", 10, 0, 15), 10) and not too_short(FinishedShot("a", 10, 0, 15), None)
     assert [retry_delay(10, n) for n in (1, 2, 3)] == [10, 20, 40] and retry_delay(10, 30) == 600
+
+
+def test_a_packet_that_is_not_json_is_one_warning(sqlite_path, caplog):
+    up = Uploader(config(sqlite_path, 1))
+    caplog.set_level("WARNING", logger="pyde1.visualizer")
+    up._on_message("pyDE1/SequencerGateNotification", b"\xff not json")
+    up._on_message("pyDE1/StateUpdate", b"[1, 2]")  # JSON, but not a packet: ignored quietly
+    assert [r.getMessage()[:55] for r in caplog.records] == [
+        "ignoring pyDE1/SequencerGateNotification: not a JSON pa"]
+    assert up.tracker.sequence_id is None and not up._jobs
+

@@ -97,7 +97,11 @@ class Uploader:
     # -- input (paho's thread) ------------------------------------------------------------------
     def _on_message(self, topic: str, payload: bytes) -> None:
         event_class = topic.rsplit("/", 1)[-1]
-        data = json.loads(payload)
+        try:
+            data = json.loads(payload)
+        except ValueError as exc:  # anyone can publish on the broker: one line, not a traceback
+            logger.warning("ignoring %s: not a JSON packet (%s)", topic, exc)
+            return
         if not isinstance(data, dict):
             return
         done = self.tracker.on_payload(event_class, data)
