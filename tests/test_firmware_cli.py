@@ -136,6 +136,24 @@ def test_unreachable_service_is_a_one_line_error(tmp_path, capsys):
     assert "cannot reach the pyde1 service at http://127.0.0.1:1/" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("option, value, reason", [
+    ("--url", "notaurl", "is not an http:// or https:// address with a host"),
+    ("--url", "http://[::1", "is not a URL"),
+    ("--url", "http://127.0.0.1:99999", "is not a URL"),
+    ("--timeout", "-1", "must be a number of seconds above 0"),
+    ("--timeout", "nan", "must be a number of seconds above 0"),
+    ("--interval", "0", "must be a number of seconds above 0"),
+    ("--interval", "soon", "is not a number of seconds"),
+])
+def test_bad_options_are_usage_errors_not_tracebacks(tmp_path, capsys, option, value, reason):
+    path = write(tmp_path, "fw.bin", image(1000))
+    with pytest.raises(SystemExit) as exit_:
+        firmware_cli.main(["upload", path, "--yes", option, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and f"argument {option}: " in err and reason in err
+    assert "Traceback" not in err
+
+
 # -- against the simulated service -------------------------------------------------------------
 
 def test_upload_shows_progress_and_verifies(service, tmp_path):

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, TextIO
@@ -355,23 +357,46 @@ def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- entry point -------------------------------------------------------------------------------
 
+def _service_url(text: str) -> str:
+    """--url: an http(s) address with a host; a typo is a usage error, not a traceback."""
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # read for its check: a port out of range or not a number raises ValueError
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http:// or https:// address with a host")
+    return text
+
+
+def _seconds(text: str) -> float:
+    """--timeout, --interval: a finite number of seconds above 0 (0 would poll without pause)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROG, description="Check a DE1 firmware image and upload it "
                                 "through a running pyde1 service.")
     sub = p.add_subparsers(dest="command", required=True)
     net = argparse.ArgumentParser(add_help=False)
-    net.add_argument("--url", default=os.environ.get("PYDE1_URL", DEFAULT_URL),
+    net.add_argument("--url", type=_service_url, default=os.environ.get("PYDE1_URL", DEFAULT_URL),
                      help=f"the service's HTTP API (default $PYDE1_URL or {DEFAULT_URL})")
     net.add_argument("--token", default=os.environ.get("PYDE1_TOKEN"),
                      help="API token when http.API_TOKENS is set (default $PYDE1_TOKEN)")
-    net.add_argument("--timeout", type=float, default=20.0, help="seconds per HTTP request (default 20)")
+    net.add_argument("--timeout", type=_seconds, default=20.0, help="seconds per HTTP request (default 20)")
     info = sub.add_parser("info", help="print the image's header (nothing is sent)")
     info.add_argument("file", metavar="FILE")
     info.add_argument("--json", action="store_true", help="as JSON")
     up = sub.add_parser("upload", parents=[net], help="upload the image to the DE1")
     up.add_argument("file", metavar="FILE")
     up.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    up.add_argument("--interval", type=float, default=1.0, help="seconds between progress polls (default 1)")
+    up.add_argument("--interval", type=_seconds, default=1.0, help="seconds between progress polls (default 1)")
     up.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                     help="a bar (terminal) or a line per percent (default: bar on a terminal)")
     sub.add_parser("status", parents=[net], help="the DE1's state, firmware build and any running upload")
