@@ -103,12 +103,19 @@ class HttpSection:
                                  "seconds an idle HTTP connection stays open", new=True)
 
 
+# logging.Formatter refuses a %-style format without a single %(name)s field; check it here
+# so such a file is reported with the others instead of crashing the start-up.
+LOG_FORMAT = Text(matches(r"(?s).*%\(\w+\)[#0+ -]*(\*|\d+)?(\.(\*|\d+))?[diouxXeEfFgGcrsa].*",
+                          "expected a %-style log format with at least one field, e.g. %(message)s"),
+                  type_name="log format")
+
+
 @dataclass(frozen=True)
 class LogFormats:
     STYLE: str = key("%", Choice("%"), "format style; only '%' is supported (as in pyDE1)")
-    LOGFILE: str = key(DEFAULT_LOGFILE_FORMAT, Text(), "line format of the log file")
-    MQTT: str = key(DEFAULT_LOGFILE_FORMAT, Text(), "line format of <root>/log")
-    STDERR: str = key(DEFAULT_STDERR_FORMAT, Text(), "line format on stderr (the journal)")
+    LOGFILE: str = key(DEFAULT_LOGFILE_FORMAT, LOG_FORMAT, "line format of the log file")
+    MQTT: str = key(DEFAULT_LOGFILE_FORMAT, LOG_FORMAT, "line format of <root>/log")
+    STDERR: str = key(DEFAULT_STDERR_FORMAT, LOG_FORMAT, "line format on stderr (the journal)")
 
 
 @dataclass(frozen=True)
