@@ -20,6 +20,7 @@ from actors.base import ServiceActor
 from actors.http import HttpGateway
 from pyde1.api.settings import HttpSettings
 from pyde1.events import DeviceAvailability, DeviceAvailabilityState, DeviceRole, ScanDevice, StateUpdate
+from support.waiting import wait_until
 
 MMR_DEFAULTS = {
     "FAN_THRESHOLD": 50, "TANK_TEMP": 0, "HEATER_UP1_FLOW": 2.0, "HEATER_UP2_FLOW": 5.0,
@@ -296,16 +297,11 @@ class FakeMqtt(ServiceActor):
 
 def wait_for_update(ctx, area: str, timeout: float = 5.0) -> dict:
     cond = ctx.extras.setdefault("mqtt_cond", threading.Condition())
-    deadline = time.monotonic() + timeout
-    with cond:
-        while True:
-            for got, payload in ctx.extras.get("mqtt_updates", []):
-                if got == area:
-                    return payload
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no MQTT update/{area} within {timeout} s")
-            cond.wait(left)
+
+    def first() -> dict | None:
+        return next((payload for got, payload in ctx.extras.get("mqtt_updates", []) if got == area), None)
+
+    return wait_until(cond, first, timeout, lambda: f"no MQTT update/{area} within {timeout} s")
 
 
 # -- harness -----------------------------------------------------------------------------------

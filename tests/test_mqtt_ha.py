@@ -7,7 +7,6 @@ import json
 import logging
 import queue
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -26,6 +25,7 @@ from pyde1.events import (
     WeightAndFlowUpdate,
 )
 from support.mqtt import first_message
+from support.waiting import wait_until
 from test_mqtt_helpers import Subscriber, fast_settings, start_bridge, unique_root
 
 
@@ -243,13 +243,8 @@ class LogWaiter(logging.Handler):
             self._cond.notify_all()
 
     def wait_for(self, text: str, count: int = 1, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while sum(text in line for line in self.lines) < count:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no log line with {text!r} (x{count}) within {timeout} s: {self.lines[-5:]}")
-                self._cond.wait(remaining)
+        wait_until(self._cond, lambda: True if sum(text in line for line in self.lines) >= count else None,
+                   timeout, lambda: f"no log line with {text!r} (x{count}) within {timeout} s: {self.lines[-5:]}")
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from support.waiting import wait_until
+
 _unique = itertools.count(1)
 
 
@@ -83,29 +85,17 @@ class Subscriber:
         return self
 
     def wait_for(self, predicate: Callable[[Received], bool], timeout: float = 5.0) -> Received:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for m in self.messages:
-                    if predicate(m):
-                        return m
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [(m.topic, m.payload[:60]) for m in self.messages[-10:]]
-                    raise AssertionError(f"no matching message within {timeout} s; last: {seen}")
-                self._cond.wait(remaining)
+        return wait_until(self._cond, lambda: next((m for m in self.messages if predicate(m)), None), timeout,
+                          lambda: f"no matching message within {timeout} s; last: "
+                                  f"{[(m.topic, m.payload[:60]) for m in self.messages[-10:]]}")
 
     def wait_count(self, predicate: Callable[[Received], bool], n: int, timeout: float = 5.0) -> list[Received]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = [m for m in self.messages if predicate(m)]
-                if len(found) >= n:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"only {len(found)} of {n} messages within {timeout} s")
-                self._cond.wait(remaining)
+        def enough() -> list[Received] | None:
+            found = [m for m in self.messages if predicate(m)]
+            return found if len(found) >= n else None
+
+        return wait_until(self._cond, enough, timeout, lambda: f"only {sum(map(predicate, self.messages))} "
+                          f"of {n} messages within {timeout} s")
 
     def on_topic(self, topic: str) -> list[Received]:
         with self._cond:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
+
+from support.waiting import wait_until
 
 
 class EventRecorder:
@@ -36,26 +37,17 @@ class EventRecorder:
     def wait_for(self, cls: type = object, predicate: Callable[[Any], bool] = lambda e: True,
                  timeout: float = 5.0, start: int = 0) -> Any:
         """Return the first event (from index ``start``) of ``cls`` matching ``predicate``."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for e in self.events[start:]:
-                    if isinstance(e, cls) and predicate(e):
-                        return e
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    seen = [type(e).__name__ for e in self.events[-20:]]
-                    raise AssertionError(f"no {cls.__name__} matching within {timeout} s; last seen: {seen}")
-                self._cond.wait(remaining)
+        return wait_until(
+            self._cond,
+            lambda: next((e for e in self.events[start:] if isinstance(e, cls) and predicate(e)), None),
+            timeout,
+            lambda: f"no {cls.__name__} matching within {timeout} s; last seen: "
+                    f"{[type(e).__name__ for e in self.events[-20:]]}")
 
     def wait_count(self, cls: type, n: int, timeout: float = 5.0) -> list[Any]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = [e for e in self.events if isinstance(e, cls)]
-                if len(found) >= n:
-                    return found
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"only {len(found)} of {n} {cls.__name__} within {timeout} s")
-                self._cond.wait(remaining)
+        def enough() -> list[Any] | None:
+            found = [e for e in self.events if isinstance(e, cls)]
+            return found if len(found) >= n else None
+
+        return wait_until(self._cond, enough, timeout,
+                          lambda: f"only {len(self.of_type(cls))} of {n} {cls.__name__} within {timeout} s")
