@@ -77,6 +77,15 @@ def test_problems_are_one_line_and_exit_1(recorded, sqlite_path, tmp_path, capsy
                    ' "tables": {"state_update": [{"sequence_id": "y"}]}}')
     status, _, err = run(capsys, "-d", db, "import", str(bad))
     assert status == 1 and "tables.state_update[0].sequence_id: expected 'x'" in err
+    for value, reason in (("1e999999", "sequence.start_sequence: expected a finite number or null, got inf"),
+                          ('"yesterday"', "sequence.start_sequence: expected a number or null, got 'yesterday'"),
+                          ("100000000000000000000000000000", "sequence.start_sequence: 10000000000000000000000000"
+                                                             "0000 does not fit SQLite's 64-bit integer")):
+        odd = tmp_path / "odd.json"
+        odd.write_text('{"format": "pyde1.sequence", "format_version": 1, "sequence": {"id": "o", '
+                       f'"profile_id": "p", "start_sequence": {value}}}}}')
+        status, _, err = run(capsys, "-d", db, "import", str(odd))
+        assert (status, err) == (1, f"pyde1-db: {reason}\n")
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\xff\xfe{}")
     status, _, err = run(capsys, "-d", db, "import", str(binary))

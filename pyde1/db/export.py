@@ -13,17 +13,23 @@ import base64
 import csv
 import io
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyde1.db.mapping import TABLE_COLUMNS
-from pyde1.db.schema import PROFILE, SEQUENCE
+from pyde1.db.schema import PROFILE, SEQUENCE, tables
 
 FORMAT = "pyde1.sequence"
 FORMAT_VERSION = 1
 SEQUENCE_COLUMNS = tuple(c.name for c in SEQUENCE)
 PROFILE_COLUMNS = tuple(c.name for c in PROFILE)
+#: Columns declared REAL or INTEGER, per table: an imported text there would be stored as it
+#: is (SQLite does not refuse it) and break every later reader of the times.
+NUMERIC_COLUMNS = {table: frozenset(c.name for c in columns if c.decl.split()[0] in ("REAL", "INT", "INTEGER"))
+                   for table, columns in tables().items()}
+SQLITE_INTEGER = range(-2**63, 2**63)
 
 
 @dataclass
@@ -95,7 +101,11 @@ def from_json(text: str) -> StoredSequence:
         raise ExportFormatError("format", f"expected {FORMAT!r}: not a pyde1 sequence export")
     if doc.get("format_version") != FORMAT_VERSION:
         raise ExportFormatError("format_version", f"expected {FORMAT_VERSION}, got {doc.get('format_version')!r}")
-    master = _object(doc.get("sequence"), "sequence", SEQUENCE_COLUMNS)
+    master = _object(doc.get("sequence"), "sequence", SEQUENCE_COLUMNS, NUMERIC_COLUMNS["sequence"])
+    for key, item in master.items():
+        # The master row's times are what `pyde1-db list`, replay and the shot file read.
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ExportFormatError(f"sequence.{key}", f"expected a finite number or null, got {item}")
     sid = master.get("id")
     if not isinstance(sid, str) or not sid:
         raise ExportFormatError("sequence.id", "missing or not a string")
@@ -103,7 +113,8 @@ def from_json(text: str) -> StoredSequence:
         raise ExportFormatError("sequence.profile_id", "missing or not a string")
     profile = None
     if doc.get("profile") is not None:
-        raw = dict(_object(doc["profile"], "profile", PROFILE_COLUMNS + ("source_base64",)))
+        raw = dict(_object(doc["profile"], "profile", PROFILE_COLUMNS + ("source_base64",),
+                           NUMERIC_COLUMNS["profile"]))
         if "source_base64" in raw:
             try:
                 raw["source"] = base64.b64decode(raw.pop("source_base64"), validate=True)
@@ -125,14 +136,14 @@ def from_json(text: str) -> StoredSequence:
             raise ExportFormatError(f"tables.{table}", "expected a list of rows")
         parsed[table] = []
         for i, row in enumerate(rows):
-            row = _object(row, f"tables.{table}[{i}]", TABLE_COLUMNS[table])
+            row = _object(row, f"tables.{table}[{i}]", TABLE_COLUMNS[table], NUMERIC_COLUMNS[table])
             if row.get("sequence_id") != sid:
                 raise ExportFormatError(f"tables.{table}[{i}].sequence_id", f"expected {sid!r}")
             parsed[table].append(row)
     return StoredSequence(master, parsed, profile)
 
 
-def _object(value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+def _object(value: Any, where: str, allowed: tuple[str, ...], numeric: frozenset[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ExportFormatError(where, "expected an object")
     unknown = [k for k in value if k not in allowed]
@@ -141,4 +152,8 @@ def _object(value: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
     for key, item in value.items():
         if isinstance(item, (dict, list)):
             raise ExportFormatError(f"{where}.{key}", "expected a plain value")
+        if key in numeric and item is not None and not isinstance(item, (int, float)):
+            raise ExportFormatError(f"{where}.{key}", f"expected a number or null, got {item!r}")
+        if isinstance(item, int) and item not in SQLITE_INTEGER:
+            raise ExportFormatError(f"{where}.{key}", f"{item} does not fit SQLite's 64-bit integer")
     return value
