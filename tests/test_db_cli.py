@@ -86,6 +86,10 @@ def test_problems_are_one_line_and_exit_1(recorded, sqlite_path, tmp_path, capsy
                        f'"profile_id": "p", "start_sequence": {value}}}}}')
         status, _, err = run(capsys, "-d", db, "import", str(odd))
         assert (status, err) == (1, f"pyde1-db: {reason}\n")
+    odd.write_text('{"format": "pyde1.sequence", "format_version": 1, "sequence": {"id": "o", "profile_id": "p"}, '
+                   '"profile": {"id": "p", "source_format": "JSONv2", "fingerprint": "f"}}')
+    status, _, err = run(capsys, "-d", db, "import", str(odd))
+    assert (status, err) == (1, "pyde1-db: profile.source: missing (the profile row needs it)\n")
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\xff\xfe{}")
     status, _, err = run(capsys, "-d", db, "import", str(binary))

@@ -124,6 +124,9 @@ def from_json(text: str) -> StoredSequence:
             raw["source"] = raw["source"].encode("utf-8")
         if raw.get("id") != master["profile_id"]:
             raise ExportFormatError("profile.id", "does not match sequence.profile_id")
+        missing = [c.name for c in PROFILE if "NOT NULL" in c.decl and raw.get(c.name) is None]
+        if missing:  # the import's INSERT OR IGNORE would skip the profile without a word
+            raise ExportFormatError(f"profile.{missing[0]}", "missing (the profile row needs it)")
         profile = raw
     tables = doc.get("tables", {})
     if not isinstance(tables, dict):
