@@ -290,7 +290,8 @@ class Soak:
     def _evidence(self) -> list[dict[str, Any]]:
         """What each process's actors counted (proof the faults happened and were survived)."""
         want = ("connects", "link_losses", "bad_packets", "failed_connect_tasks", "inbound_rejected",
-                "dropped", "write_errors", "commits", "rows", "sequences", "undeliverable", "restarts")
+                "dropped", "write_errors", "commits", "rows", "sequences", "undeliverable", "restarts",
+                "rejected_spikes", "frozen_readings", "level_shifts")
         out = []
         for snap in self.health_snapshots:
             roles = {}
