@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[str, str, str]] = {
     "bus": ("actors.bench.bus", "run", "actor bus: messages/s and delivery latency"),
     "codecs": ("actors.bench.core", "codecs", "ShotSample decode/encode throughput"),
     "mqtt": ("actors.bench.mqtt", "latency", "bus event -> MQTT subscriber latency (private mosquitto)"),
+    "saw": ("actors.bench.saw", "run", "216 simulated espresso shots stopped on weight by the whole stack: error, premature/missed stops, decision latency"),
     "saw-replay": ("actors.bench.saw_replay", "run", "stop-at-weight predictor replayed over real shots (../shared)"),
     "db-insert": ("actors.db.bench", "insert_rate", "database writer: sustained events/s"),
     "db-stall": ("actors.db.bench", "bus_stall", "longest bus publish stall while the writer commits"),
