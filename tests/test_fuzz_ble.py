@@ -10,6 +10,8 @@ handler shows up in ``event_errors`` and fails the test (it would be a bug, not 
 
 from __future__ import annotations
 
+import os
+
 import pykka
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +24,7 @@ from pyde1.protocol.errors import ProtocolError
 from pyde1.protocol.mmr_packets import MMRReadResponse
 from pyde1.protocol.packets import Calibration, FWMapRequest, ShotSample, ShotSettings, StateInfo, WaterLevels
 
+LONG = bool(os.environ.get("PYDE1_LONG_TESTS"))  # many more examples
 T = 10.0
 DECODERS = {"StateInfo": StateInfo.decode, "ShotSample": ShotSample.decode, "WaterLevels": WaterLevels.decode,
             "ReadFromMMR": MMRReadResponse.decode, "ShotSettings": ShotSettings.decode,
@@ -99,13 +102,14 @@ def _packets(rig):
     return st.lists(packet(), min_size=1, max_size=8)
 
 
+@pytest.mark.timeout(3600 if LONG else 120)
 def test_random_and_corrupted_notifications_are_counted_and_survived(rig):
     de1 = rig.de1
     start = de1.health().get(timeout=T)
     expected: dict[str, int] = dict(start["bad_packets"])
     injected = [0]
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=2000 if LONG else 150, deadline=None, suppress_health_check=list(HealthCheck))
     @given(batch=_packets(rig))
     def run(batch):
         for name, data in batch:
@@ -166,6 +170,7 @@ def test_the_simulator_corrupt_and_truncate_faults_are_counted(rig):
 SCALE_FAMILIES = ["skale", "acaia", "felicita", "decent", "bookoo"]
 
 
+@pytest.mark.timeout(3600 if LONG else 120)
 @pytest.mark.parametrize("kind", SCALE_FAMILIES)
 def test_random_scale_notifications_are_survived_and_counted(kind):
     """Random bytes on every characteristic the simulated scale notifies, through the
@@ -196,7 +201,7 @@ def test_random_scale_notifications_are_survived_and_counted(kind):
         expected = [0]
         injected = [0]
 
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=400 if LONG else 40, deadline=None, suppress_health_check=list(HealthCheck))
         @given(batch=st.lists(st.tuples(st.sampled_from(uuids), st.binary(max_size=30)), min_size=1, max_size=6))
         def run(batch):
             for uuid, data in batch:

@@ -10,6 +10,7 @@ the machine, not crashes; they must carry a message like every other error.
 from __future__ import annotations
 
 import json
+import os
 import string
 
 import pykka
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from actors.service import Service
 from pyde1.config import load_config_text
 
+LONG = bool(os.environ.get("PYDE1_LONG_TESTS"))  # many more examples
 TIMEOUT = 15.0  # a request that takes longer than this is a hang
 #: Operations left out of the random walk: they take the DE1 away (release) or start a
 #: long firmware upload; each is exercised on its own below.
@@ -92,13 +94,14 @@ def _body_for(op: dict):
                      st.text(max_size=200))
 
 
+@pytest.mark.timeout(3600 if LONG else 120)
 def test_every_operation_survives_random_input(live):
     ops = [o for o in _operations(live["doc"]) if (o[0], o[1]) not in SKIPPED]
     assert len(ops) > 40, "openapi.json lists the whole API"
     session, base = live["session"], live["base"]
     seen_status: dict[int, int] = {}
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=3000 if LONG else 250, deadline=None, suppress_health_check=list(HealthCheck))
     @given(data=st.data())
     def run(data):
         method, path, op = data.draw(st.sampled_from(ops))

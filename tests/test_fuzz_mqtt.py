@@ -6,6 +6,7 @@ topic per minute, rate-limited); well-formed ones still act; the bridge never di
 
 from __future__ import annotations
 
+import os
 import queue
 import time
 
@@ -20,6 +21,7 @@ from test_mqtt_ha import FakeDE1, LogWaiter, bridge_log, ha_bridge  # noqa: F401
 from test_mqtt_helpers import unique_root
 
 pytestmark = pytest.mark.broker
+LONG = bool(os.environ.get("PYDE1_LONG_TESTS"))  # many more examples
 T = 10.0
 
 
@@ -65,6 +67,7 @@ def _wait_health(proxy, key: str, value: int) -> dict:
             return health
 
 
+@pytest.mark.timeout(3600 if LONG else 120)
 def test_malformed_payloads_on_subscribed_topics_are_ignored_with_a_log_line(ha_bridge, mosquitto,
                                                                             bridge_log):
     ctx, s, proxy, sub = ha_bridge
@@ -75,7 +78,7 @@ def test_malformed_payloads_on_subscribed_topics_are_ignored_with_a_log_line(ha_
     pub = Publisher(mosquitto.host, mosquitto.port)
     counts = {"rejected": 0, "modes": [], "rejected_by_topic": {"command": 0, "birth": 0}}
     try:
-        @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=600 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
         @given(kind=st.sampled_from(sorted(topics)), payload=payloads)
         def run(kind, payload):
             outcome = _expected(kind, payload)
