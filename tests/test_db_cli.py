@@ -95,6 +95,10 @@ def test_problems_are_one_line_and_exit_1(recorded, sqlite_path, tmp_path, capsy
     status, _, err = run(capsys, "-d", db, "import", str(binary))
     assert (status, err) == (1, f"pyde1-db: document: {binary} is not UTF-8 text (byte 0): "
                                 "not a pyde1 sequence export\n")
+    for option in ("--limit", "--offset"):
+        for value in ("-1", str(2**63)):
+            status, _, err = run(capsys, "-d", db, "list", option, value)
+            assert (status, err) == (2, "pyde1-db: --limit and --offset must be >= 0 and below 2**63\n")
     status, _, err = run(capsys, "-d", str(tmp_path / "missing.sqlite3"), "list")
     assert status == 1 and "does not exist" in err
     status, _, err = run(capsys, "-d", db, "export", "-s", "last", "-f", "csv", "--table", "nope")

@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> str:
     conn = open_readonly(path)
     try:
         if args.command == "list":
-            if args.limit < 0 or args.offset < 0:
-                raise UsageError("--limit and --offset must be >= 0")
+            if not (0 <= args.limit < 2**63 and 0 <= args.offset < 2**63):  # SQLite's integers are 64-bit
+                raise UsageError("--limit and --offset must be >= 0 and below 2**63")
             rows = list_sequences(conn, args.limit, args.offset)
             return "".join(_list_line(r) for r in rows) or "no sequences\n"
         sid = args.sequence
