@@ -222,6 +222,8 @@ def test_history_queries_with_paging(runtime, sqlite_path):
         assert db.get_sequence("nope").get(timeout=5) is None
         with pytest.raises(ValueError, match="limit must be"):
             db.list_sequences(limit=-1).get(timeout=5)
+        with pytest.raises(ValueError, match="offset must be an integer >= 0 and below 2"):
+            db.list_sequences(offset=2**63).get(timeout=5)
         with pytest.raises(ValueError, match="unknown sequence resource column"):
             db.attach_resources({"resource_nope": 1}).get(timeout=5)
 

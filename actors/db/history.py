@@ -36,8 +36,9 @@ def list_sequences(models: Mapping[str, type[pw.Model]], limit: int = 20, offset
                    active_state: str | None = None) -> dict[str, Any]:
     """Newest first: ``{"total", "limit", "offset", "sequences": [row, ...]}``."""
     for name, value in (("limit", limit), ("offset", offset)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        # Below 2**63: SQLite's integers are 64-bit (a larger offset was an OverflowError).
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+            raise ValueError(f"{name} must be an integer >= 0 and below 2**63, got {value!r}")
     if limit > MAX_PAGE:
         raise ValueError(f"limit must be at most {MAX_PAGE}, got {limit}")
     seq = models["sequence"]
