@@ -83,7 +83,8 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
     from actors.soak.samples import Recorded, compare
 
     broker = MosquittoBroker().start() if find_mosquitto() else None
-    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-http-"), speedup=speedup,
+    scratch = None if workdir else tempfile.TemporaryDirectory(prefix="pyde1-bench-http-")
+    service = ServiceProcess(workdir or scratch.name, speedup=speedup,
                              mqtt_port=broker.port if broker else 1)
     service.start()
     results: list[dict[str, Any]] = []
@@ -123,6 +124,8 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
         code = service.stop()
         if broker is not None:
             broker.stop()
+        if scratch is not None:
+            scratch.cleanup()
     mqtt = {} if subscriber is None else {k: v for k, v in subscriber.latencies.items() if k != "after"}
     return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code,
             "mqtt_ms": mqtt}

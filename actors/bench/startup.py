@@ -14,8 +14,8 @@ from actors.bench.figures import Figure
 def startup_once(workdir: str | None = None) -> dict[str, Any]:
     from actors.soak.process import ServiceProcess
 
-    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-start-"), control=False,
-                             start_state="Sleep")
+    scratch = None if workdir else tempfile.TemporaryDirectory(prefix="pyde1-bench-start-")
+    service = ServiceProcess(workdir or scratch.name, control=False, start_state="Sleep")
     service.start()
     try:
         http = service.wait_http(30)
@@ -24,6 +24,8 @@ def startup_once(workdir: str | None = None) -> dict[str, Any]:
         rss = service.rss_kb()
     finally:
         code = service.stop()
+        if scratch is not None:
+            scratch.cleanup()
     return {"http_ready_s": http, "de1_connected_s": de1, "rss_kb": rss, "exit": code}
 
 
@@ -33,7 +35,8 @@ def memory_over_shots(shots: int = 500, speedup: float = 1000.0, warmup: int = 5
     from actors.soak.process import ServiceProcess
 
     # the control actor keeps no per-shot samples here: only the service's own memory counts
-    service = ServiceProcess(workdir or tempfile.mkdtemp(prefix="pyde1-bench-mem-"), speedup=speedup,
+    scratch = None if workdir else tempfile.TemporaryDirectory(prefix="pyde1-bench-mem-")
+    service = ServiceProcess(workdir or scratch.name, speedup=speedup,
                              env={"PYDE1_SOAK_KEEP_SHOTS": "0"})
     service.start()
     curve: list[tuple[int, int]] = []
@@ -52,6 +55,8 @@ def memory_over_shots(shots: int = 500, speedup: float = 1000.0, warmup: int = 5
         end = service.rss_kb()
     finally:
         code = service.stop()
+        if scratch is not None:
+            scratch.cleanup()
     half = [kb for n, kb in curve if n > shots // 2]
     slope = (half[-1] - half[0]) / max(1, shots // 2 - step) if len(half) > 1 else 0.0
     return {"shots": shots, "rss_start_kb": base, "rss_end_kb": end, "curve": curve,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import signal
 import sqlite3
 import sys
@@ -397,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         p.error(str(exc))
     report = soak.run()
+    if report["passed"] and not args.workdir:
+        shutil.rmtree(soak.workdir, ignore_errors=True)  # kept for a look when something failed
+        report["workdir"] = None
     _print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
