@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import string
 
 import pykka
@@ -67,7 +68,10 @@ def _operations(doc) -> list[tuple[str, str, dict]]:
 def _check(resp: requests.Response, what: str) -> None:
     assert resp.status_code != 500 and resp.status_code < 600, f"{what}: {resp.status_code} {resp.text[:300]}"
     if resp.status_code >= 400:
-        assert resp.text.strip(), f"{what}: {resp.status_code} with an empty body"
+        text = resp.text.strip()
+        assert text, f"{what}: {resp.status_code} with an empty body"
+        # pyDE1's errors are the exception's repr: it must carry a message, not just a name
+        assert not re.fullmatch(r"[\w.]+\(\s*(''|\"\")?\s*\)", text), f"{what}: {resp.status_code} says only {text!r}"
 
 
 json_values = st.recursive(
