@@ -71,6 +71,7 @@ class Soak:
         self.exits: list[tuple[str, int]] = []
         self.garbage_sent = 0
         self.incidents: list[dict[str, Any]] = []
+        self.mqtt_reconnects: list[float | None] = []   # seconds after each broker restart
 
     # -- helpers -----------------------------------------------------------------------------
     def say(self, text: str) -> None:
@@ -107,6 +108,19 @@ class Soak:
             code = self.service.stop(sig, timeout=30)
             self.exits.append((signal.Signals(sig).name, code))
         self.start_service()
+
+    def wait_mqtt_connected(self, timeout: float = 30.0) -> float | None:
+        """Seconds until /health says the MQTT bridge is connected again (None: not in time)."""
+        began = time.monotonic()
+        while time.monotonic() - began < timeout:
+            try:
+                _, body = self.service.get("health", timeout=5)
+                if body["actors"]["mqtt"]["health"]["connected"]:
+                    return round(time.monotonic() - began, 2)
+            except Exception:  # not answering yet, or no such key: try again
+                pass
+            time.sleep(0.1)
+        return None
 
     def wait_pouring(self, samples: int = 5, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -167,6 +181,7 @@ class Soak:
                 self.garbage_sent += garbage.sent
             if fault == "mosquitto-restart" and self.broker is not None:
                 self.broker.start()
+                self.mqtt_reconnects.append(self.wait_mqtt_connected())
             if fault == "scale-vanish":
                 self.ctl({"op": "scale", "action": "back"})
             if fault == "bad-packets":
@@ -262,6 +277,8 @@ class Soak:
             "no unexpected ERROR log lines": not errors,
             "resident memory under 150 MB": memory["max_kb"] < 150 * 1024,
         }
+        if self.broker is not None and self.mqtt_reconnects:
+            checks["MQTT reconnected within 30 s after every broker restart"] = None not in self.mqtt_reconnects
         return {
             "shots_planned": len(self.plan), "shots_completed": completed,
             "shots_interrupted": sum(s.interrupted for s in self.shots),
@@ -269,6 +286,7 @@ class Soak:
             "seconds": round(seconds, 1), "workdir": str(self.workdir),
             "samples": totals, "integrity_check": integrity, "actors": restarts, "memory": memory,
             "service_exits": self.exits, "http_garbage_connections": self.garbage_sent,
+            "mqtt_reconnect_seconds": self.mqtt_reconnects,
             "evidence": self._evidence(),
             "unexpected_errors": errors[:50], "unexpected_error_count": len(errors),
             "notes": self.notes, "incidents": self.incidents, "checks": checks, "passed": all(checks.values()),
@@ -360,6 +378,7 @@ def _print_report(r: dict[str, Any]) -> None:
         f"memory: {r['memory']}",
         f"service exits: {r['service_exits']}",
         f"HTTP garbage connections: {r['http_garbage_connections']}",
+        f"MQTT back after each broker restart (s): {r['mqtt_reconnect_seconds'] or 'no restart'}",
         f"unexpected ERROR lines: {r['unexpected_error_count']}",
     ]
     lines += [f"  {line}" for line in r["unexpected_errors"][:10]]
