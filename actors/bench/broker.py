@@ -62,6 +62,8 @@ class MosquittoBroker:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc and self.proc.stderr:
+            self.proc.stderr.close()
         self.proc = None
 
     def __enter__(self) -> "MosquittoBroker":
