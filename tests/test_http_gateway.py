@@ -388,3 +388,12 @@ def test_health_asks_devices_the_gateway_has_not_heard_from(runtime):
         assert devices["de1"] == {"availability": "ready", "id": "AA:BB:CC:DD:EE:FF", "name": "DE1"}
     finally:
         gateway.close()
+
+
+def test_each_request_is_logged_as_pyde1_did(gw, caplog):
+    caplog.set_level("INFO", logger="pyde1.http.access")
+    assert gw.get("/version").status == 200
+    assert gw.get("/no/such/thing").status == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "pyde1.http.access"]
+    assert re.fullmatch(r'\d+ 200 "OK" \d+ GET /version HTTP/1.1 127.0.0.1', lines[0]), lines
+    assert re.fullmatch(r'\d+ 404 "Not Found" \d+ GET /no/such/thing HTTP/1.1 127.0.0.1', lines[1]), lines

@@ -4,11 +4,19 @@ handler (which answers 405/501 itself, with pyDE1's messages), and a last route 
 
 from __future__ import annotations
 
+import logging
+import time
+from http import HTTPStatus
+
 import bottle
 
 from actors.http.handler import Handler, Request
 from pyde1.api.model import Resource
 from pyde1.api.resources import ALL_RESOURCES
+
+#: One INFO line per request, as pyDE1's Inbound.HTTP wrote: ms, status, phrase, size, request
+#: line, client. Set this logger to WARNING in logging.LOGGERS to silence it.
+access_log = logging.getLogger("pyde1.http.access")
 
 #: Marker on our routes, so tests can list exactly the routed resources.
 RESOURCE_CONFIG_KEY = "pyde1_resource"
@@ -48,11 +56,21 @@ def _request(parameter: str | None) -> Request:
 
 
 def _respond(handler: Handler, resource: Resource | None, parameter: str | None = None):
-    result = handler.handle(resource, _request(parameter))
+    started = time.perf_counter()
+    request = _request(parameter)
+    result = handler.handle(resource, request)
     response = bottle.HTTPResponse(body=result.body, status=result.status)
     for name, value in result.headers.items():
         response.set_header(name, value)
     response.set_header("Content-Length", str(len(result.body)))
+    if access_log.isEnabledFor(logging.INFO):
+        try:
+            phrase = HTTPStatus(result.status).phrase
+        except ValueError:
+            phrase = ""
+        access_log.info("%d %d \"%s\" %d %s %s", round((time.perf_counter() - started) * 1000),
+                        result.status, phrase, len(result.body), request.request_line,
+                        bottle.request.environ.get("REMOTE_ADDR", "-"))
     return response
 
 
