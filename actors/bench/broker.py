@@ -34,7 +34,8 @@ class MosquittoBroker:
 
     def start(self, timeout: float = 10.0) -> "MosquittoBroker":
         conf = self._dir / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n")
+        conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+                        "set_tcp_nodelay true\n")
         self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
