@@ -241,6 +241,22 @@ def test_scale_silent_mid_shot_falls_back_after_the_stale_time():
     assert any("no weight report" in m for m in s.logs("warning"))
 
 
+def test_a_pause_in_the_profile_is_not_a_lost_scale():
+    """A profile step that stops pushing water (best_practice's "Dripping"): the cup is
+    still and the Kalman processor holds the repeats back for 1.5 s as frozen. The sequencer
+    must not fall back to volume for that; once the DE1 pumps again, silence counts."""
+    s = espresso_to_pour(with_controls(stop_at_weight=36.0)).clear()
+    pour(s, 6, volume_rate=2.0)
+    for _ in range(12):                      # 3 s of pause, the scale silent
+        s.advance(0.25).sample(pressure=0.1, flow=0.2)
+    assert s.stop_ats() == []
+    s.advance(0.25).sample(pressure=9.0, flow=2.0)
+    s.advance(1.4)
+    assert s.stop_ats() == []
+    s.advance(0.2)                           # pumping for 1.6 s and still no report
+    assert s.stop_ats() == [("weight", "disabled"), ("volume", "enabled")]
+
+
 def test_scale_frozen_mid_shot_falls_back():
     s = espresso_to_pour(with_controls(stop_at_weight=36.0)).clear()
     t0 = pour(s, 8, volume_rate=2.0)

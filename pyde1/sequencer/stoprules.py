@@ -59,7 +59,15 @@ class StopRules:
 
     def _weight_seen_at(self, track: StopTrack) -> float:
         seen = self.last_weight.arrival_time if self.last_weight is not None else track.armed_at
-        return max(seen, track.armed_at)
+        # Silence counts only while the DE1 pushes water into the cup. In a pause (a bloom, a
+        # profile's "dripping" step) the cup is still, and the Kalman processor holds the
+        # repeated readings back as frozen until it believes them (1.5 s): not a lost scale.
+        sample = self.last_sample
+        if self.de1_flowing_since is not None:
+            quiet = self.de1_flowing_since
+        else:
+            quiet = sample.arrival_time if sample is not None else seen
+        return max(seen, track.armed_at, quiet)
 
     def _frozen(self, track: StopTrack, ev: WeightAndFlowUpdate) -> bool:
         """The scale repeats one value while the DE1 has been pumping for a while, after drops
