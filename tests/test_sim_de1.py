@@ -180,3 +180,24 @@ def test_firmware_erase_write_and_verify():
     m.write(U["FWMapRequest"], FWMapRequest.report_first_error().encode())
     assert FWMapRequest.decode(m.drain()[-1].data).verified_ok
     assert m.flash.installed_version == 1352
+
+
+def test_flow_goal_held_by_the_pressure_limiter_pumps_what_the_puck_takes():
+    """A flow frame whose pressure limiter caps the pressure: the pump cannot push more than
+    the puck lets through (before, it reported its goal flow while the water went nowhere)."""
+    import random
+
+    from pyde1.sim.shot import Puck
+
+    puck = Puck(random.Random(1))
+    pumped = 0.0
+    for _ in range(int(20 / 0.02)):
+        puck.step(0.02, "flow", 7.0, 2.0)
+        pumped += puck.pump_flow * 0.02
+    assert puck.pressure == pytest.approx(2.0, abs=0.05)
+    assert puck.pump_flow == pytest.approx(puck.puck_flow, rel=0.05)
+    assert pumped < puck.through_ml + puck.headspace_ml + 2.0
+    free = Puck(random.Random(1))
+    for _ in range(int(10 / 0.02)):
+        free.step(0.02, "flow", 2.0, 0.0)
+    assert free.pump_flow == pytest.approx(2.0, rel=0.02)   # no limiter: the goal flow

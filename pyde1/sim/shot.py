@@ -97,6 +97,7 @@ class Puck:
         """Advance ``dt`` s. ``mode``: "pressure", "flow" or "off"; ``limit`` 0 = no limiter."""
         lag = min(1.0, dt / 0.3)
         old_pressure = self.pressure
+        capped = False
         if mode == "off":
             self.pump_flow += (0.0 - self.pump_flow) * lag
             self.pressure += (0.0 - self.pressure) * min(1.0, dt / 0.4)
@@ -114,13 +115,15 @@ class Puck:
         else:
             self.pump_flow += (min(target, self.max_pump_flow) - self.pump_flow) * lag
             wanted = self.pump_flow * self.resistance()
-            if limit > 0:
-                wanted = min(wanted, limit)
-            self.pressure += (min(wanted, self.max_pressure) - self.pressure) * min(1.0, dt / 0.5)
+            cap = min(limit, self.max_pressure) if limit > 0 else self.max_pressure
+            capped = wanted > cap
+            self.pressure += (min(wanted, cap) - self.pressure) * min(1.0, dt / 0.5)
         self.pressure = max(0.0, self.pressure)
         if self.filled_ml >= self.headspace_ml or mode == "off":
             self.puck_flow = self.pressure / self.resistance() if self.filled_ml > 0 else 0.0
-            if mode == "pressure":
+            # at a pressure goal, or a flow goal held back by the pressure limiter, the pump
+            # delivers only what the puck takes plus what the rising pressure stores
+            if mode == "pressure" or capped:
                 rise = max(0.0, self.pressure - old_pressure) * self.compliance / dt
                 self.pump_flow = min(self.max_pump_flow, self.puck_flow + rise)
         else:
