@@ -349,6 +349,8 @@ def test_each_shot_stopped_on_weight_teaches_the_drip():
     learned = s.commands(LeadLearned)
     assert len(learned) == 1 and learned[0].lead.shots == 1
     assert learned[0].lead.drip_s > 0.07
+    report = [m for m in s.logs("info") if "cup settled" in m]
+    assert report and "(target 36.0 g, error +1.0 g)" in report[0]
     assert "sequence_complete" in s.gates()
     s.clear()
     s.state = ("Idle", "NoState")

@@ -145,8 +145,10 @@ class StopRules:
                 or now - last.arrival_time > self.params.scale_stale_seconds):
             return
         settled = last.median_weight if last.median_weight_time > 0 else last.current_weight
+        target = self._weight_target()
+        landed = "" if target is None else f" (target {target:.1f} g, error {settled - target:+.1f} g)"
         lead = self.weight_stop.outcome(settled)
         if lead is not None:
             self._out.append(A.LeadLearned(lead))
-            self._out.append(A.Log("info", f"stop-at-weight: cup settled at {settled:.1f} g; "
+            self._out.append(A.Log("info", f"stop-at-weight: cup settled at {settled:.1f} g{landed}; "
                                    f"drip now {lead.drip_s:.3f} s after {lead.shots} shot(s)"))
