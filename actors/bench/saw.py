@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import random
 import statistics
 import sys
@@ -231,8 +232,17 @@ def figures(records: list[ShotRecord], meta: dict) -> list[Figure]:
 
 
 def run(shots: int = SHOTS, speedup: float = SPEEDUP, **kw: Any) -> list[Figure]:
+    """The runner's entry. With ``PYDE1_BENCH_SAW_RECORDS=FILE`` in the environment every
+    shot's record is also written to FILE (JSON), for a closer look."""
     records, meta = run_shots(shots, speedup, **kw)
+    path = os.environ.get("PYDE1_BENCH_SAW_RECORDS")
+    if path:
+        write_records(Path(path), records, meta)
     return figures(records, meta)
+
+
+def write_records(path: Path, records: list[ShotRecord], meta: dict) -> None:
+    path.write_text(json.dumps({"meta": meta, "shots": [asdict(r) for r in records]}, indent=1))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,8 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     records, meta = run_shots(args.shots, args.speedup, args.per_rig, args.seed,
                               progress=lambda r: print(_line(r), file=sys.stderr, flush=True))
     if args.records:
-        Path(args.records).write_text(json.dumps({"meta": meta, "shots": [asdict(r) for r in records]},
-                                                 indent=1))
+        write_records(Path(args.records), records, meta)
     print(json.dumps([f.summary() for f in figures(records, meta)], indent=1))
     return 0
 
