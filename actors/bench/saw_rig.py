@@ -190,7 +190,7 @@ class MemoryHkv:
     def __init__(self) -> None:
         self.values: dict[tuple[str | None, str], str] = {}
 
-    def actor(self, ctx, role: str = "database"):
+    def actor_class(self) -> type:
         from actors.base import ServiceActor
 
         values = self.values
@@ -246,7 +246,7 @@ class SawRig:
 
         self.hkv = MemoryHkv()
         specs += device_specs(config, simulate=True)[:1] + [
-            ActorSpec("database", self.hkv.actor(self.ctx), {}, required=False),
+            ActorSpec("database", self.hkv.actor_class(), {}, required=False),
             scale_processor_spec(config),
             replace(seq_spec, kwargs={**seq_spec.kwargs, "timer_speedup": speedup})]
         self.supervisor = Supervisor.start(self.ctx, specs, RestartPolicy(initial=0.01, maximum=0.05)).proxy()
