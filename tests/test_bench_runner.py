@@ -27,3 +27,10 @@ def test_unknown_benchmark_is_refused():
     r = subprocess.run([sys.executable, "-m", "actors.bench", "nope"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 2 and "unknown benchmark" in r.stderr
+
+
+def test_json_flag_without_a_file_prints_the_document():
+    r = subprocess.run([sys.executable, "-m", "actors.bench", "profile-plan", "--json"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "profile-plan" in json.loads(r.stdout)["benchmarks"]

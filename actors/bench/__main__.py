@@ -61,7 +61,8 @@ def _machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="scripts/bench", description="Run pyde1 benchmarks (JSON output).")
     p.add_argument("names", nargs="*", help=f"benchmarks to run (default: all): {', '.join(BENCHMARKS)}")
-    p.add_argument("--json", metavar="FILE", help="also write the JSON document to FILE")
+    p.add_argument("--json", metavar="FILE", nargs="?", const="",
+                   help="the JSON document always goes to stdout; with FILE, also to FILE")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = p.parse_args(argv)
     if args.list:
