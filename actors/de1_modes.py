@@ -32,12 +32,16 @@ class ModeRules:
 
     def _current(self) -> tuple[S, Sub]:
         tracker = self.de1.state
-        if tracker.state is S.NoRequest:
-            data = self.de1._ble("read state", self.de1.link.read, self.de1_uuid("StateInfo"),
-                                 forward=True)
-            info = StateInfo.decode(data)
-            return info.state, info.substate
+        if tracker.state in (S.NoRequest, S.UNKNOWN):
+            return self._read_state()
         return tracker.state, tracker.substate
+
+    def _read_state(self) -> tuple[S, Sub]:
+        """Ask the DE1 (the read is forwarded as a notification, so the tracker follows)."""
+        data = self.de1._ble("read state", self.de1.link.read, self.de1_uuid("StateInfo"),
+                             forward=True)
+        info = StateInfo.decode(data)
+        return info.state, info.substate
 
     def de1_uuid(self, name: str) -> str:
         from actors.de1 import U
@@ -52,8 +56,21 @@ class ModeRules:
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise DE1ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+        cached = self._current()
+        try:
+            self._apply(mode, *cached)
+        except DE1ModeRefusedError:
+            # Before refusing, make sure the refusal is about the machine and not about a
+            # notification we lost or could not decode (the state only arrives on change).
+            fresh = self._read_state()
+            if fresh == cached:
+                raise
+            self.de1.log.warning("DE1 state was %s/%s, the machine says %s/%s; using that",
+                                 cached[0].name, cached[1].name, fresh[0].name, fresh[1].name)
+            self._apply(mode, *fresh)
+
+    def _apply(self, mode: str, state: S, sub: Sub) -> None:
         request = self.de1.write_requested_state
-        state, sub = self._current()
         if mode == "NoRequest":
             request(S.NoRequest)
         elif mode == "Sleep":
