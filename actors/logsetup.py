@@ -9,9 +9,11 @@ part of the service wrote each line.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import logging.handlers
 import os
+import queue
 import sys
 import threading
 from pathlib import Path
@@ -43,6 +45,17 @@ def _level(value: Any, default: int) -> int:
     return level if isinstance(level, int) else default
 
 
+_listener: logging.handlers.QueueListener | None = None
+
+
+def stop_logging() -> None:
+    """Write out what is still queued and stop the writer thread (idempotent)."""
+    global _listener
+    listener, _listener = _listener, None
+    if listener is not None:
+        listener.stop()
+
+
 def setup_logging(logging_config: Any, *, console: bool = False, level: str | None = None,
                   log_directory: str | None = None) -> dict[str, Any]:
     """Configure the root logger from ``config.logging``. Returns what was set up (for the
@@ -53,12 +66,15 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
     logfile_fmt = _get(formatters, "LOGFILE", DEFAULT_FORMAT) or DEFAULT_FORMAT
     stderr_fmt = _get(formatters, "STDERR", "%(levelname)s [%(processName)s] %(name)s: %(message)s")
 
+    stop_logging()
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
         h.close()
     root.setLevel(logging.DEBUG)
     thread_filter = _ThreadAsProcess()
+    outputs: list[logging.Handler] = []
+    problems: list[str] = []
 
     stderr = logging.StreamHandler(sys.stderr)
     if console or level:
@@ -67,8 +83,7 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
     else:
         stderr.setFormatter(logging.Formatter(stderr_fmt, style=style))
         stderr.setLevel(_level(_get(handlers, "STDERR"), logging.WARNING))
-    stderr.addFilter(thread_filter)
-    root.addHandler(stderr)
+    outputs.append(stderr)
 
     result: dict[str, Any] = {"stderr_level": logging.getLevelName(stderr.level), "file": None}
     directory = log_directory or _get(logging_config, "LOG_DIRECTORY")
@@ -80,13 +95,28 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
             # WatchedFileHandler reopens the file when logrotate moves it: no signal needed.
             fh = logging.handlers.WatchedFileHandler(path)
         except OSError as exc:
-            root.warning("cannot open log file %s (%s); logging to stderr only", path, exc)
+            problems.append(f"cannot open log file {path} ({exc}); logging to stderr only")
         else:
             fh.setFormatter(logging.Formatter(logfile_fmt, style=style))
             fh.setLevel(_level(_get(handlers, "LOGFILE"), logging.INFO))
-            fh.addFilter(thread_filter)
-            root.addHandler(fh)
+            outputs.append(fh)
             result["file"] = str(path)
+
+    # Threads that log (actors, HTTP workers) only put the record on a queue; one writer
+    # thread formats it and does the file and stderr I/O. A log line then never makes a
+    # worker wait on the disk or on another thread's write (one access-log line per request
+    # done in the workers cut the HTTP throughput with 64 clients by more than half).
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    handoff = logging.handlers.QueueHandler(records)
+    handoff.addFilter(thread_filter)  # runs in the logging thread: its name is the one wanted
+    handoff.setLevel(min(h.level for h in outputs))  # don't queue what no output keeps
+    root.addHandler(handoff)
+    global _listener
+    _listener = logging.handlers.QueueListener(records, *outputs, respect_handler_level=True)
+    _listener.start()
+    atexit.register(stop_logging)
+    for problem in problems:
+        root.warning(problem)
 
     # pykka logs every exception it hands to an ask()-er with a traceback at INFO; we log
     # those errors ourselves where they are handled, so keep pykka to warnings.

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config OK: {source}")
         return 0
 
-    from actors.logsetup import setup_logging
+    from actors.logsetup import setup_logging, stop_logging
 
     log_info = setup_logging(getattr(config, "logging", None), console=args.console,
                              level=args.level, log_directory=args.log_dir)
@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("these actors did not stop in time: %s", ", ".join(stuck))
         return EX_SOFTWARE
     logger.info("pyde1 stopped cleanly")
+    stop_logging()
     return 0
 
 
