@@ -12,6 +12,7 @@ restarts the role with backoff.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,23 @@ class ActorFailed:
     role: str
     actor_urn: str
     reason: str
+
+
+def tell_later(ref: pykka.ActorRef, delay: float, message: Any) -> threading.Timer:
+    """Tell ``message`` to ``ref`` after ``delay`` seconds; returns the started timer so the
+    caller can cancel it. An actor that stopped meanwhile simply does not get it: the timer
+    thread holds nothing, so it is a daemon and never delays shutdown."""
+
+    def fire() -> None:
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            pass
+
+    timer = threading.Timer(max(0.0, delay), fire)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 @dataclass(frozen=True)

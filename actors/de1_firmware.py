@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.base import tell_later
 from actors.de1_errors import DE1ModeRefusedError, DE1UploadInProgressError, DE1ValueError
 from pyde1.events import FirmwareUpload, FirmwareUploadState as FS
 from pyde1.protocol.enums import MachineState
@@ -175,17 +176,7 @@ class FirmwareUploader:
 
     def _arm(self, seconds: float) -> None:
         self._cancel_timer()
-        generation, me = self.generation, self.de1.actor_ref
-
-        def fire() -> None:
-            try:
-                me.tell(FirmwareMessage(generation, "timeout"))
-            except pykka.ActorDeadError:
-                pass
-
-        self._timer = threading.Timer(seconds, fire)
-        self._timer.daemon = True  # holds nothing: at worst a tell to a stopped actor
-        self._timer.start()
+        self._timer = tell_later(self.de1.actor_ref, seconds, FirmwareMessage(self.generation, "timeout"))
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from actors.base import tell_later
 from actors.ble.capture import C
 from actors.ble.messages import BleError, BleNotification, ConnectInfo
 from actors.managed_device import ManagedDeviceActor
@@ -388,18 +389,8 @@ class ScaleActor(ManagedDeviceActor):
             self.log.warning("%s: write %s failed: %s", self.role, cmd.data.hex(), exc)
 
     def _later(self, delay: float, message: Any) -> None:
-        me = self.actor_ref
-
-        def fire() -> None:
-            try:
-                me.tell(message)
-            except Exception:  # the actor stopped: the message has nobody to go to
-                pass
-
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True   # holds nothing: at worst a tell to a stopped actor
-        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        timer.start()
+        self._timers = [t for t in self._timers if t.is_alive()] + [
+            tell_later(self.actor_ref, delay, message)]
 
     def _schedule_heartbeat(self) -> None:
         period = self.heartbeat_period or (self.codec.HEARTBEAT_PERIOD if self.codec else None)

@@ -41,7 +41,7 @@ from typing import Any
 
 import pykka
 
-from actors.base import ServiceActor, ServiceContext
+from actors.base import ServiceActor, ServiceContext, tell_later
 from actors.supervisor import ActorSpec
 from pyde1.events import (BlueDOTUpdate, DeviceAvailability, DeviceAvailabilityState, DeviceRole,
                           ShotSampleWithVolumesUpdate, StateUpdate, WeightAndFlowUpdate)
@@ -396,18 +396,8 @@ class FlowSequencerActor(ServiceActor):
             return
         if self._timer is not None:
             self._timer.cancel()
-        me = self.actor_ref
-
-        def fire() -> None:
-            try:
-                me.tell(_Tick(due))
-            except pykka.ActorDeadError:
-                pass
-
-        self._timer = threading.Timer(max(0.0, due - self.ctx.clock()) / self.timer_speedup, fire)
-        self._timer.daemon = True  # holds nothing: at worst a tell to a stopped actor
+        self._timer = tell_later(self.actor_ref, (due - self.ctx.clock()) / self.timer_speedup, _Tick(due))
         self._timer_due = due
-        self._timer.start()
 
     # -- the gateway's methods -----------------------------------------------------------------------
     def get_control(self, area: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pykka
 
-from actors.base import ActorFailed, ReadyProbe, ServiceActor, ServiceContext
+from actors.base import ActorFailed, ReadyProbe, ServiceActor, ServiceContext, tell_later
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind, RestartPolicy
 
 logger = logging.getLogger("pyde1.supervisor")
@@ -209,18 +209,8 @@ class Supervisor(pykka.ThreadingActor):
         self._schedule(_RestartDue(msg.role, st.generation), delay)
 
     def _schedule(self, message: Any, delay: float) -> None:
-        me = self.actor_ref
-
-        def fire() -> None:
-            try:
-                me.tell(message)
-            except pykka.ActorDeadError:
-                pass
-
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True  # holds no resources: at worst a tell to a stopped supervisor
-        self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        timer.start()
+        self._timers = [t for t in self._timers if t.is_alive()] + [
+            tell_later(self.actor_ref, delay, message)]
 
     def _on_restart_due(self, msg: _RestartDue) -> None:
         st = self._roles.get(msg.role)

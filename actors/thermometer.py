@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from actors.base import tell_later
 from actors.ble.capture import C, R
 from actors.ble.messages import BleError, BleNotification, ConnectInfo
 from actors.ble.settings import cfg
@@ -91,18 +92,8 @@ class BlueDOT(ManagedDeviceActor):
         """Show freezing as the alarm for a second, then put the user's alarm back."""
         self.link.write(bluedot.HIGH_ALARM, bluedot.encode_high_alarm(bluedot.freezing(first.units)),
                         response=False)
-        me, message = self.actor_ref, _RestoreAlarm(self._generation, first.high_alarm)
-
-        def fire() -> None:
-            try:
-                me.tell(message)
-            except Exception:  # stopped meanwhile
-                pass
-
-        timer = threading.Timer(BEEP_SECONDS, fire)
-        timer.daemon = True
+        timer = tell_later(self.actor_ref, BEEP_SECONDS, _RestoreAlarm(self._generation, first.high_alarm))
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
-        timer.start()
 
     def on_link_lost(self) -> None:
         self._cancel_timers()

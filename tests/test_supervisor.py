@@ -195,3 +195,17 @@ def test_replace_after_stop_all_starts_nothing(runtime):
     assert sup.replace("scale", OtherEcho).get(timeout=10) == "Echo"
     assert runtime.roles.get("scale") is None
     assert not [r for r in pykka.ActorRegistry.get_by_class(OtherEcho)]
+
+
+def test_tell_later_delivers_once_and_is_silent_for_a_stopped_actor(runtime):
+    from actors.base import tell_later
+
+    seen = []
+    ref = Echo.start(runtime, role="later", seen=seen)
+    runtime.roles.set("later", ref)
+    tell_later(ref, 0.01, Ping(5)).join(timeout=5)
+    assert ref.proxy().count().get(timeout=5) == 1 and seen == [("Echo", 5)]
+    ref.stop(block=True, timeout=5)
+    timer = tell_later(ref, 0.0, Ping(6))  # must not raise in the timer thread
+    timer.join(timeout=5)
+    assert not timer.is_alive() and seen == [("Echo", 5)]

@@ -30,7 +30,7 @@ from typing import Any
 import pykka
 
 import pyde1
-from actors.base import ServiceActor, ServiceContext
+from actors.base import ServiceActor, ServiceContext, tell_later
 from actors.mqtt.link import STATUS_DIED, STATUS_GONE, STATUS_HERE, Link
 from actors.mqtt.loghandler import MqttLogHandler
 from actors.mqtt.messages import Inbound, LinkDown, LinkUp, LogFeedMessage, MqttLinkState, Tick
@@ -382,18 +382,7 @@ class MqttBridge(ServiceActor):
         """Tell this actor ``Tick(reason)`` after ``delay`` s (one outstanding per reason)."""
         if reason in self._timers:
             return
-        me = self.actor_ref
-
-        def fire() -> None:
-            try:
-                me.tell(Tick(reason))
-            except pykka.ActorDeadError:
-                pass
-
-        timer = threading.Timer(delay, fire)
-        timer.daemon = True  # holds nothing: at worst a tell to a stopped actor
-        self._timers[reason] = timer
-        timer.start()
+        self._timers[reason] = tell_later(self.actor_ref, delay, Tick(reason))
 
     # -- reporting ---------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
