@@ -4,54 +4,74 @@ subprocess (simulated DE1 at real-time speed, so one shot lasts the whole load),
 the shot's ShotSamples counted on both sides (simulator sent / bus delivered / database
 recorded) to show none is lost under that load.
 
-The clients are threads of this (bench) process, sharing the machine's cores with the
-service: the figures are for both on the same 2-core machine, as a user's would be.
+The load comes from :mod:`actors.bench.loadgen` and the MQTT latency is stamped by
+:mod:`actors.bench.subscriber`, each a process of its own on the same 2 cores as the service
+(so the service never has the machine to itself). Until 2026-11-25 both were threads of this
+process: 64 client threads then measured their own process's GIL as much as the service.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from actors.bench.figures import Figure
 
 PATHS = ("version", "de1/state")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _SampleSubscriber:
-    """A real MQTT subscriber on the service's ShotSample topic: notification (the
-    Bluetooth actor's arrival stamp) -> subscriber latency, in ms, per phase."""
+    """A real MQTT subscriber on the service's ShotSample topic, in its own process
+    (actors.bench.subscriber): notification (the Bluetooth actor's arrival stamp) ->
+    subscriber latency, in ms, sorted into the phases the benchmark marks by wall-clock time."""
 
     def __init__(self, host: str, port: int, root: str = "pyDE1") -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "actors.bench.subscriber", "--host", host, "--port", str(port),
+             "--topic", f"{root}/ShotSampleWithVolumesUpdate"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
+        self.phases: list[tuple[str, float]] = []
+        line = self.proc.stdout.readline().strip()
+        if line != "ready":
+            self.proc.kill()
+            raise RuntimeError(f"the benchmark's MQTT subscriber did not start: {line!r}")
 
-        self.phase = "idle"
-        self.latencies: dict[str, list[float]] = {}
-        self.subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="pyde1-bench-sub", protocol=mqtt.MQTTv5)
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *a, **k: self.subscribed.set()
-        self.client.on_connect = lambda c, *a, **k: c.subscribe(f"{root}/ShotSampleWithVolumesUpdate", 0)
-        self.client.connect(host, port)
-        self.client.loop_start()
-        if not self.subscribed.wait(10):
-            raise RuntimeError("the benchmark's MQTT subscriber could not subscribe")
+    def mark(self, phase: str) -> None:
+        """From now on, messages belong to ``phase``."""
+        self.phases.append((phase, time.time()))
 
-    def _on_message(self, client, userdata, message) -> None:
-        now = time.time()
-        try:
-            arrival = json.loads(message.payload)["arrival_time"]
-        except (ValueError, KeyError, TypeError):
-            return
-        self.latencies.setdefault(self.phase, []).append(1000 * (now - arrival))
+    def close(self) -> dict[str, list[float]]:
+        out, _ = self.proc.communicate(input="", timeout=30)
+        stamps = json.loads(out.strip().splitlines()[-1]) if out.strip() else []
+        latencies: dict[str, list[float]] = {}
+        for received, ms in stamps:
+            phase = None
+            for name, since in self.phases:
+                if received >= since:
+                    phase = name
+            if phase is not None:
+                latencies.setdefault(phase, []).append(ms)
+        return latencies
 
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+
+def _load(port: int, path: str, clients: int, seconds: float) -> dict[str, Any]:
+    """One load run by actors.bench.loadgen, a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "actors.bench.loadgen", "--port", str(port), "--path", path,
+         "--clients", str(clients), "--seconds", str(seconds)],
+        capture_output=True, text=True, cwd=str(ROOT), timeout=seconds + 120)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 CLIENTS = (1, 16, 64)
 
 
@@ -76,16 +96,16 @@ class _ShotKeeper(threading.Thread):
 
 
 def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tuple[str, ...] = PATHS,
-             speedup: float = 10.0, workdir: str | None = None) -> dict[str, Any]:
+             speedup: float = 10.0, workdir: str | None = None,
+             env: dict[str, str] | None = None) -> dict[str, Any]:
     from actors.bench.broker import MosquittoBroker, find_mosquitto
-    from actors.http.bench import requests_per_second
     from actors.soak.process import ServiceProcess
     from actors.soak.samples import Recorded, compare
 
     broker = MosquittoBroker().start() if find_mosquitto() else None
     scratch = None if workdir else tempfile.TemporaryDirectory(prefix="pyde1-bench-http-")
     service = ServiceProcess(workdir or scratch.name, speedup=speedup,
-                             mqtt_port=broker.port if broker else 1)
+                             mqtt_port=broker.port if broker else 1, env=env)
     service.start()
     results: list[dict[str, Any]] = []
     keeper = _ShotKeeper(service)
@@ -95,16 +115,15 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
         keeper.start()
         if broker is not None:
             subscriber = _SampleSubscriber(broker.host, broker.port)
-            subscriber.phase = "shot, no HTTP load"
+            subscriber.mark("shot, no HTTP load")
             time.sleep(seconds)
-        url = f"http://127.0.0.1:{service.http_port}/"
         for path in paths:
             for n in clients:
                 if subscriber is not None:
-                    subscriber.phase = f"shot + {n} HTTP clients"
-                results.append(requests_per_second(n, seconds, path, url=url))
+                    subscriber.mark(f"shot + {n} HTTP clients")
+                results.append(_load(service.http_port, "/" + path, n, seconds))
         if subscriber is not None:
-            subscriber.phase = "after"
+            subscriber.mark("after")
         keeper.halt.set()
         keeper.join(10)
         # Let the running shot finish, then count its samples everywhere.
@@ -119,14 +138,13 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
         rss = service.rss_kb()
     finally:
         keeper.halt.set()
-        if subscriber is not None:
-            subscriber.close()
+        mqtt = {} if subscriber is None else subscriber.close()
         code = service.stop()
         if broker is not None:
             broker.stop()
         if scratch is not None:
             scratch.cleanup()
-    mqtt = {} if subscriber is None else {k: v for k, v in subscriber.latencies.items() if k != "after"}
+    mqtt.pop("after", None)
     return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code,
             "mqtt_ms": mqtt}
 
