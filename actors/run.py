@@ -8,6 +8,7 @@ start (the log says which actor and why); 70 (EX_SOFTWARE) after an unexpected e
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -144,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         logger.critical("pyde1 failed while starting", exc_info=True)
         return EX_SOFTWARE
     logger.info("pyde1 ready in %.2f s", time.monotonic() - t0)
+    # What start-up allocated lives as long as the service: take it out of the collector's
+    # sight, so that a full collection walks only what came later (it walked every object
+    # of the service before, a pause the HTTP and MQTT tails showed; docs/performance.md).
+    gc.freeze()
     systemd.notify("READY=1")
     watchdog = systemd.Watchdog(service.healthy)
     watchdog.start()
