@@ -22,7 +22,6 @@ from actors.http.puts import PRECHECKS, PUTS
 from pyde1.api import access, errors, respond
 from pyde1.api.errors import ApiError
 from pyde1.api.model import BodyKind, Outcome, Resource
-from pyde1.api.openapi import openapi_document
 from pyde1.api.settings import HttpSettings
 from pyde1.api.validate import (get_needs, parse_json, patch_needs, prune, readable_parts, split,
                                 validate_patch, validate_text)
@@ -82,7 +81,9 @@ class Handler:
         self.view = view
         self.on_update = on_update
         self.clock = clock
-        self._openapi = respond.json_body(openapi_document(settings.root, bool(settings.tokens)))
+        # Built on the first GET openapi.json: the document and its JSON cost tens of ms of
+        # start-up and almost no client asks for it.
+        self._openapi: bytes | None = None
         # Installed module versions do not change while running; looking them up costs ms.
         self._version = respond.json_body(version_info())
         self.proxies = ProxyCache(ctx)
@@ -134,6 +135,14 @@ class Handler:
                 return "its actor is restarting"
         return "no actor plays this role in this build"
 
+    def openapi_body(self) -> bytes:
+        # Two first requests at once may both build it: the same bytes, no lock needed.
+        if self._openapi is None:
+            from pyde1.api.openapi import openapi_document
+
+            self._openapi = respond.json_body(openapi_document(self.settings.root, bool(self.settings.tokens)))
+        return self._openapi
+
     # -- methods ------------------------------------------------------------------------------
     def _dispatch(self, resource: Resource, method: str, request: Request) -> tuple[int, str, bytes]:
         outcome = resource.outcome(method)
@@ -172,7 +181,7 @@ class Handler:
             data = local.read_log(self.settings.log_directory, name)
             return 200, respond.log_content_type(name), data
         if path == "openapi.json":
-            return 200, respond.JSON_CONTENT_TYPE, self._openapi
+            return 200, respond.JSON_CONTENT_TYPE, self.openapi_body()
         if path == "health":
             healthy, report = local.health_report(self.ctx, self.view)
             return (200 if healthy else 503), respond.JSON_CONTENT_TYPE, respond.json_body(report)
