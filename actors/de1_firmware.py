@@ -22,12 +22,15 @@ from actors.de1_errors import DE1ModeRefusedError, DE1UploadInProgressError, DE1
 from pyde1.events import FirmwareUpload, FirmwareUploadState as FS
 from pyde1.protocol.enums import MachineState
 from pyde1.protocol.errors import FirmwareImageError
-from pyde1.protocol.firmware import FAN_THRESHOLD_FOR_UPDATE, FirmwareImage, verify_result
 from pyde1.protocol.mmr_packets import MMRWrite
 from pyde1.protocol.packets import FWMapRequest
 
 if TYPE_CHECKING:
     from actors.de1 import DE1
+    from pyde1.protocol.firmware import FirmwareImage
+
+# pyde1.protocol.firmware (image parsing and checks) is imported by start(): every DE1 actor
+# has an uploader, almost none ever uploads, and the module is a noticeable part of start-up.
 
 REPORT_EVERY = 1024
 ERASE_TIMEOUT = 30.0
@@ -77,6 +80,8 @@ class FirmwareUploader:
     def start(self, data: bytes) -> dict[str, Any]:
         if self.phase is not None:
             raise DE1UploadInProgressError("a firmware upload is already running")
+        from pyde1.protocol.firmware import FAN_THRESHOLD_FOR_UPDATE, FirmwareImage
+
         try:
             image = FirmwareImage.parse(data)
         except FirmwareImageError as exc:
@@ -117,6 +122,8 @@ class FirmwareUploader:
             self._cancel_timer()
             self._send_next()
         elif self.phase == "verifying" and m.fw_to_erase == 0 and m.first_error != 0xFFFFFF:
+            from pyde1.protocol.firmware import verify_result
+
             result = verify_result(m)
             if result.ok:
                 self._finish(FS.COMPLETED, None)

@@ -14,7 +14,6 @@ from pyde1.api.model import Resource
 from pyde1.api.validate import validate_text
 from pyde1.profile import ProfileError, TooManyFramesError, UploadPlan, parse_profile, plan_upload
 from pyde1.protocol.errors import FirmwareImageError
-from pyde1.protocol.firmware import FirmwareImage
 
 log = logging.getLogger("pyde1.http")
 
@@ -94,6 +93,8 @@ def _tell(env: Env, role: str, method: str, *args: Any) -> None:
 
 
 def check_firmware(body: bytes) -> bytes:
+    from pyde1.protocol.firmware import FirmwareImage  # here: firmware PUTs are rare, start-up is not
+
     try:
         FirmwareImage.parse(body)
     except FirmwareImageError as exc:
