@@ -10,12 +10,24 @@ the documentation renderer.
 from .errors import ConfigError, ConfigProblem
 from .fields import ConfigFile
 from .kinds import freeze, thaw
-from .loader import SCHEMAS, load_config, load_config_text, override_config
+from .loader import load_config, load_config_text, override_config
 from .schema import Config, response_timeout
-from .tool_schemas import ReplayConfig, VisualizerConfig
 
 __all__ = [
     "Config", "ConfigError", "ConfigFile", "ConfigProblem", "ReplayConfig", "SCHEMAS",
     "VisualizerConfig", "freeze", "load_config", "load_config_text", "override_config",
     "response_timeout", "thaw",
 ]
+
+
+def __getattr__(name: str):
+    # The other programs' schemas are imported on first use: pyde1-run never needs them, and
+    # they would be part of its every start.
+    if name in ("ReplayConfig", "VisualizerConfig", "SCHEMAS"):
+        from .tool_schemas import ReplayConfig, VisualizerConfig
+
+        values = {"ReplayConfig": ReplayConfig, "VisualizerConfig": VisualizerConfig,
+                  "SCHEMAS": (Config, VisualizerConfig, ReplayConfig)}
+        globals().update(values)
+        return values[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -67,6 +67,12 @@ def walk(cls: type, prefix: str = "") -> Iterator[SchemaEntry]:
             yield from walk(entry.section, entry.path + ".")
 
 
+#: ENV_PREFIX of each program's schema, here so that the loader can tell one program's
+#: variables from another's without importing the other programs' schemas.
+ENV_PREFIXES = {"pyde1-run": "PYDE1_", "pyde1-run-visualizer": "PYDE1_VISUALIZER_",
+                "pyde1-replay": "PYDE1_REPLAY_"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ConfigFile:
     """Base of the three top-level schemas. ``source`` is the file actually read (None when

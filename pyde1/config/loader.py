@@ -16,12 +16,10 @@ from typing import Any, NamedTuple, TypeVar
 import yaml
 
 from .errors import ConfigError, ConfigProblem
-from .fields import ConfigFile, SchemaEntry, entries
+from .fields import ENV_PREFIXES, ConfigFile, SchemaEntry, entries
 from .kinds import MAX_NESTING, Invalid, show
 from .schema import Config
-from .tool_schemas import ReplayConfig, VisualizerConfig
 
-SCHEMAS: tuple[type[ConfigFile], ...] = (Config, VisualizerConfig, ReplayConfig)
 NULL_TAG = "tag:yaml.org,2002:null"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -291,8 +289,7 @@ def _unknown(name: str, known: Mapping[str, SchemaEntry], what: str) -> str:
 def _collect_environment(environ: Mapping[str, str], schema: type[ConfigFile],
                          collector: _Collector) -> None:
     prefix = schema.ENV_PREFIX
-    others = [s.ENV_PREFIX for s in SCHEMAS
-              if s.ENV_PREFIX != prefix and s.ENV_PREFIX.startswith(prefix)]
+    others = [p for p in ENV_PREFIXES.values() if p != prefix and p.startswith(prefix)]
     for variable in sorted(environ):
         if not variable.startswith(prefix) or any(variable.startswith(o) for o in others):
             continue

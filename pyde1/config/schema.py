@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .fields import ConfigFile, key, section
+from .fields import ENV_PREFIXES, ConfigFile, key, section
 from .kinds import (Boolean, Choice, Either, Integer, JsonMapping, LevelMap, LogLevel,
                     Nullable, Number, Text, TextList, matches)
 
@@ -265,7 +265,7 @@ class Config(ConfigFile):
     """Everything ``pyde1-run`` reads from ``pyde1.conf``."""
 
     DEFAULT_PATH = "/usr/local/etc/pyde1/pyde1.conf"
-    ENV_PREFIX = "PYDE1_"
+    ENV_PREFIX = ENV_PREFIXES["pyde1-run"]
     PROGRAM = "pyde1-run"
 
     mqtt: MqttSection = section(MqttSection, "MQTT broker connection and topics")

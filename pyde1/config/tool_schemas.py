@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .fields import ConfigFile, key, redefault, section
+from .fields import ENV_PREFIXES, ConfigFile, key, redefault, section
 from .kinds import Boolean, LogLevel, Nullable, Number, Text
 from .schema import (DatabaseSection, LogFormats, LoggingSection, LogHandlers,
                      MqttClientSection, SECONDS)
@@ -62,7 +62,7 @@ class VisualizerConfig(ConfigFile):
     """Everything ``pyde1-run-visualizer`` reads from ``pyde1-visualizer.conf``."""
 
     DEFAULT_PATH = "/usr/local/etc/pyde1/pyde1-visualizer.conf"
-    ENV_PREFIX = "PYDE1_VISUALIZER_"
+    ENV_PREFIX = ENV_PREFIXES["pyde1-run-visualizer"]
     PROGRAM = "pyde1-run-visualizer"
 
     visualizer: VisualizerSection = section(VisualizerSection, "Visualizer account and upload rules")
@@ -106,7 +106,7 @@ class ReplayConfig(ConfigFile):
     """Everything ``pyde1-replay`` reads from ``pyde1-replay.conf``."""
 
     DEFAULT_PATH = "/usr/local/etc/pyde1/pyde1-replay.conf"
-    ENV_PREFIX = "PYDE1_REPLAY_"
+    ENV_PREFIX = ENV_PREFIXES["pyde1-replay"]
     PROGRAM = "pyde1-replay"
 
     mqtt: ReplayMqtt = section(ReplayMqtt, "MQTT broker to replay to")
