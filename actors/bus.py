@@ -85,14 +85,16 @@ class EventBus:
             self._subscriptions = tuple(s for s in self._subscriptions if s.role != role)
 
     def add_callback(self, callback: Callable[[object], None], event_types: Iterable[type] = ()) -> None:
-        """Call ``callback(event)`` in the publisher's thread. For cheap, non-blocking hooks only
-        (counters, a test's queue); anything that does work should be an actor role."""
+        """Call ``callback(event)`` in the publisher's thread, before the subscribers' tells. For
+        cheap hooks that never block (counters, a test's queue, the MQTT bridge's express lane,
+        which only writes to a non-blocking socket); anything else should be an actor role."""
         with self._lock:
             self._callbacks = self._callbacks + ((callback, tuple(event_types)),)
 
     def remove_callback(self, callback: Callable[[object], None]) -> None:
         with self._lock:
-            self._callbacks = tuple(c for c in self._callbacks if c[0] is not callback)
+            # ==, not is: each ``obj.method`` is a new bound-method object, equal to the last.
+            self._callbacks = tuple(c for c in self._callbacks if c[0] != callback)
 
     def subscribers(self) -> list[str]:
         return [s.role for s in self._subscriptions]
@@ -102,6 +104,16 @@ class EventBus:
         self.published += 1
         count = 0
         # Tuples are replaced, never mutated, so iterating without the lock is safe.
+        # Callbacks first: the MQTT bridge's express lane writes to the broker before the
+        # subscribers' threads, woken by the tells below, compete with it for the GIL.
+        for callback, types in self._callbacks:
+            if types and not isinstance(event, types):
+                continue
+            try:
+                callback(event)
+                count += 1
+            except Exception:  # a broken hook must not break the publisher
+                logger.exception("bus callback %r failed on %s", callback, type(event).__name__)
         for sub in self._subscriptions:
             if not sub.wants(event):
                 continue
@@ -114,14 +126,6 @@ class EventBus:
                 count += 1
             except pykka.ActorDeadError:
                 self.undeliverable[sub.role] += 1
-        for callback, types in self._callbacks:
-            if types and not isinstance(event, types):
-                continue
-            try:
-                callback(event)
-                count += 1
-            except Exception:  # a broken hook must not break the publisher
-                logger.exception("bus callback %r failed on %s", callback, type(event).__name__)
         self.delivered += count
         return count
 

@@ -36,3 +36,26 @@ class DropCounter:
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.counts)
+
+
+@dataclass
+class TokenBucket:
+    """At most ``rate`` takes per second on average and ``burst`` at once. Pure: the caller
+    passes the time (and locks, if several threads share one)."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0  # full on first use
+    _stamp: float | None = None
+
+    def take(self, now: float) -> bool:
+        """Spend one token if there is one; False: over the rate, try later."""
+        if self._stamp is None:
+            self.tokens = self.burst
+        else:
+            self.tokens = min(self.burst, self.tokens + max(0.0, now - self._stamp) * self.rate)
+        self._stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False

@@ -10,11 +10,24 @@
   clean stop, ``Died`` from the broker when the connection is lost (§2.8);
 - optional Home Assistant discovery (:mod:`pyde1.ha_discovery`).
 
-The broker is never on anyone's critical path: events arrive with ``tell``, the client
-connects and reconnects (with paho's backoff) in its own thread, and while it is away
-each connection keeps a bounded outbox that is flushed in order on reconnect; what does
-not fit is dropped and counted (``health()``). A broker that refuses the connection
-(bad credentials) is logged and retried, never a reason to stop (pyDE1 shut down).
+The broker is never on anyone's critical path: the client connects and reconnects (with
+paho's backoff) in its own thread, and while it is away each connection keeps a bounded
+outbox that is flushed in order on reconnect; what does not fit is dropped and counted
+(``health()``). A broker that refuses the connection (bad credentials) is logged and
+retried, never a reason to stop (pyDE1 shut down).
+
+Events take the express lane: a bus callback that serialises the event and hands it to the
+socket in the publishing actor's own thread (:meth:`MqttBridge._express`), instead of a
+``tell`` to this actor and a second hand-off to paho's thread. Each hand-off between threads
+waits for the GIL behind every busy thread of the service; under HTTP load the two of them
+were most of a ShotSample's way to a subscriber (docs/performance.md). The lane never
+waits for the broker: paho's publish and the socket write do not block, and while the link
+is down or has a backlog the message goes to the outbox like any other. It has a budget
+(``EXPRESS_RATE``): beyond it, and behind anything already left to it, events go to the
+actor's mailbox (:class:`Deferred`), as before the lane, so that the serialising never
+slows a publisher that has a burst to deliver (a simulator at 1000x speed). The actor also
+receives every event (``tell``) for Home Assistant's state; ``link.lock`` keeps the outbox,
+the online flag and the order of messages consistent between the lane and the actor.
 """
 
 from __future__ import annotations
@@ -33,13 +46,13 @@ import pyde1
 from actors.base import ServiceActor, ServiceContext, tell_later
 from actors.mqtt.link import STATUS_DIED, STATUS_GONE, STATUS_HERE, Link
 from actors.mqtt.loghandler import MqttLogHandler
-from actors.mqtt.messages import Inbound, LinkDown, LinkUp, LogFeedMessage, MqttLinkState, Tick
+from actors.mqtt.messages import Deferred, Inbound, LinkDown, LinkUp, LogFeedMessage, MqttLinkState, Tick
 from actors.mqtt.outbox import OutMessage
 from actors.mqtt.settings import MqttSettings
 from pyde1 import ha_discovery as ha
 from pyde1.events import Event
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind
-from pyde1.ratelimit import DropCounter
+from pyde1.ratelimit import DropCounter, TokenBucket
 
 UPDATE_AREAS = ("de1/control", "de1/setting", "de1/calibration", "de1/profile/id")
 NOTIFICATION = "notification"
@@ -48,6 +61,11 @@ LOGGING = "logging"
 DE1_COMMAND_TIMEOUT = 30.0
 #: Seconds a clean stop waits, in all, for ``Gone`` to leave on every connection.
 STOP_WAIT = 1.0
+#: Events per second (and at once) the express lane publishes from the publishers' threads.
+#: A real DE1, scale and thermometer send fewer than 50 a second; only a simulator at high
+#: speed-up goes beyond, and then the rest goes through the actor's mailbox.
+EXPRESS_RATE = 500.0
+EXPRESS_BURST = 100.0
 
 _LIFECYCLE_STATUS = {
     LifecycleKind.STARTED: STATUS_HERE,
@@ -87,6 +105,11 @@ class MqttBridge(ServiceActor):
         self.updates_published = 0
         self.inbound_rejected = 0
         self.commands_sent = 0
+        self.express_errors = 0
+        self.expressed = 0
+        self.deferred = 0
+        self._express_budget = TokenBucket(EXPRESS_RATE, EXPRESS_BURST)
+        self._deferred_pending = 0  # Deferred messages told and not yet published (link.lock)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -100,6 +123,7 @@ class MqttBridge(ServiceActor):
                                      subscriptions if name == NOTIFICATION else ())
         for link in self._links.values():
             link.start()
+        self.ctx.bus.add_callback(self._express, (Event,))
         self.log.info("MQTT bridge: broker %s:%d (%s%s), topic root %r, %d connection(s), queue limit %d",
                       s.host, s.port, s.transport, ", TLS" if s.tls else "", self.root, len(self._links),
                       s.queue_limit)
@@ -117,6 +141,7 @@ class MqttBridge(ServiceActor):
         super().on_failure(exception_type, exception_value, traceback)
 
     def _shutdown(self, status: str) -> None:
+        self.ctx.bus.remove_callback(self._express)
         if self._log_handler is not None:
             logging.getLogger().removeHandler(self._log_handler)
             self._log_handler = None
@@ -143,6 +168,8 @@ class MqttBridge(ServiceActor):
     def on_event(self, message: Any) -> None:
         if isinstance(message, Event):
             self._on_payload(message)
+        elif isinstance(message, Deferred):
+            self._on_deferred(message)
         elif isinstance(message, LogFeedMessage):
             self._on_log(message)
         elif isinstance(message, LinkUp):
@@ -160,11 +187,48 @@ class MqttBridge(ServiceActor):
         if self._pending_commands:
             self._check_commands()
 
-    def _on_payload(self, event: Event) -> None:
+    def _express(self, event: Event) -> None:
+        """Bus callback, in the publishing actor's thread: the event to the broker now, or to
+        the outbox if the link is down or has a backlog. Never raises to the publisher."""
         cls = type(event)
-        if cls.PUBLISHED:
-            self._send(NOTIFICATION, OutMessage(cls.topic(self.root), event.to_json()))
+        if not cls.PUBLISHED:
+            return
+        link = self._links.get(NOTIFICATION)
+        if link is None:  # stopping
+            return
+        try:
+            with link.lock:
+                if self._deferred_pending or not self._express_budget.take(time.monotonic()):
+                    # Over budget, or behind events already left to the actor: leave it too,
+                    # so that none overtakes another.
+                    self._deferred_pending += 1
+                    self.deferred += 1
+                    self.actor_ref.tell(Deferred(event))
+                    return
+                self._send_on(link, OutMessage(cls.topic(self.root), event.to_json()))
+                self.published[cls.__name__] += 1
+                self.expressed += 1
+        except Exception as exc:  # a closing socket, a payload that will not serialise
+            self.express_errors += 1
+            n = self._log_limits.record("express", self.ctx.clock())
+            if n is not None:
+                self.log.warning("could not publish %s: %s (%d such since the last report)",
+                                 cls.__name__, exc, n)
+
+    def _on_deferred(self, message: Deferred) -> None:
+        event = message.event
+        cls = type(event)
+        link = self._links.get(NOTIFICATION)
+        if link is None:
+            return
+        text = event.to_json()
+        with link.lock:
+            self._deferred_pending -= 1
+            self._send_on(link, OutMessage(cls.topic(self.root), text))
             self.published[cls.__name__] += 1
+
+    def _on_payload(self, event: Event) -> None:
+        # Published to the broker by _express (or _on_deferred), not here.
         if self._ha is not None:
             wait = self._ha.observe(event, self.ctx.clock())
             if wait == 0.0:
@@ -201,6 +265,12 @@ class MqttBridge(ServiceActor):
         link = self._links.get(link_name)
         if link is None:
             return False
+        with link.lock:
+            return self._send_on(link, message)
+
+    def _send_on(self, link: Link, message: OutMessage) -> bool:
+        """:meth:`_send` with ``link.lock`` held (the actor's thread or the express lane)."""
+        link_name = link.name
         if link.online and len(link.outbox):
             self._flush(link)
         if link.online and not len(link.outbox) and link.try_publish(message):
@@ -234,6 +304,11 @@ class MqttBridge(ServiceActor):
         link = self._links.get(message.link)
         if link is None:
             return
+        with link.lock:  # nothing from the express lane may overtake the queued messages
+            self._link_up(link)
+        self.ctx.bus.publish(MqttLinkState(link.name, True, "connected", self.ctx.clock()))
+
+    def _link_up(self, link: Link) -> None:
         link.online = True
         link.down_announced = link.refused_last = False
         link.connects += 1
@@ -251,7 +326,6 @@ class MqttBridge(ServiceActor):
         self._flush(link)
         if link.name == NOTIFICATION and self._ha is not None:
             self._publish_ha_state()
-        self.ctx.bus.publish(MqttLinkState(link.name, True, "connected", self.ctx.clock()))
 
     @staticmethod
     def _level(link: Link) -> int:
@@ -263,7 +337,8 @@ class MqttBridge(ServiceActor):
         link = self._links.get(message.link)
         if link is None:
             return
-        was_online, link.online = link.online, False
+        with link.lock:
+            was_online, link.online = link.online, False
         after_refusal, link.refused_last = link.refused_last, message.refused
         link.last_error = message.reason
         s = self.settings
@@ -306,7 +381,8 @@ class MqttBridge(ServiceActor):
                 self._role_status[link_name] = status
                 link = self._links.get(link_name)
                 if link is not None:  # not queued: the current value is sent on (re)connect
-                    link.try_publish(OutMessage(link.status_topic, status, retain=True))
+                    with link.lock:
+                        link.try_publish(OutMessage(link.status_topic, status, retain=True))
 
     # -- Home Assistant ----------------------------------------------------------------------
     def _publish_discovery(self, link: Link) -> None:
@@ -387,14 +463,25 @@ class MqttBridge(ServiceActor):
     # -- reporting ---------------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         out = super().health()
-        links = {name: link.stats() for name, link in self._links.items()}
+        links = {}
+        for name, link in self._links.items():
+            with link.lock:
+                links[name] = link.stats()
+        notification = self._links.get(NOTIFICATION)
+        if notification is not None:
+            with notification.lock:  # the express lane counts in other threads
+                published = dict(self.published)
+        else:
+            published = dict(self.published)
         out.update({
             "broker": f"{self.settings.host}:{self.settings.port}",
             "connected": bool(links) and links[NOTIFICATION]["connected"],
             "links": links,
             "queued": sum(x["queued"] for x in links.values()),
             "dropped": sum(x["dropped"] for x in links.values()),
-            "published": dict(self.published),
+            "published": published,
+            "express_errors": self.express_errors,
+            "express": {"sent": self.expressed, "deferred": self.deferred},
             "updates_published": self.updates_published,
             "inbound_rejected": self.inbound_rejected,
             "log_feed": None if self._log_handler is None else {

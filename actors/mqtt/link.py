@@ -6,14 +6,15 @@ topic (``notification`` carries the events, ``logging`` the log feed, the others
 their status).
 
 Threads: paho's network thread (``loop_start``) runs the callbacks, which only ``notify``
-the actor (a ``tell``). Everything else — publishing, the outbox, ``online`` — belongs to
-the actor's thread.
+the actor (a ``tell``). Publishing, the outbox and ``online`` are used by the bridge's
+thread and by its express lane in other actors' threads, always under ``Link.lock``.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -42,6 +43,37 @@ def _no_delay(client, userdata, sock) -> None:
         pass  # websockets transport or a non-TCP socket: nothing to tune
 
 
+class _Client(mqtt.Client):
+    """paho's client, plus :meth:`write_now`: send what :meth:`publish` queued from the
+    publishing thread itself.
+
+    With ``loop_start`` paho leaves every write to its network thread, so a publication
+    waits for that thread to be woken and to get the GIL, behind every other busy thread of
+    the service: that hop was most of a notification's way to the broker under HTTP load
+    (docs/performance.md). Writing at once needs one thing paho does not do in threaded
+    mode: a lock around the queue of outgoing packets, so that its thread and the publisher
+    never interleave two packets' bytes. Errors are left to paho's thread: the packet stays
+    queued, paho's own write meets the same error and handles the disconnect there.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._write_lock = threading.RLock()
+
+    def loop_write(self) -> MQTTErrorCode:  # paho's thread, and paho's own direct writes
+        with self._write_lock:
+            return super().loop_write()
+
+    def write_now(self) -> None:
+        if self._sock is None:
+            return
+        with self._write_lock:
+            try:
+                self._packet_write()
+            except Exception:  # a socket closing under us: paho's thread will see it too
+                pass
+
+
 def _paho_log(client, userdata, level, text) -> None:
     paho_logger.debug("%s", text)
 
@@ -56,7 +88,10 @@ class Link:
         self.subscriptions = subscriptions
         self.outbox = Outbox(settings.queue_limit)
         self._notify = notify
-        self._client: mqtt.Client | None = None
+        self._client: _Client | None = None
+        #: Held while the outbox, ``online`` or the order of publications matter: the bridge's
+        #: thread and the express lane (other actors' threads) both publish on this link.
+        self.lock = threading.RLock()
         # Actor-thread state and counters.
         self.online = False
         self.sent = 0
@@ -71,7 +106,7 @@ class Link:
     def start(self) -> None:
         """Create the client and start connecting in paho's thread; never waits for the broker."""
         s = self.settings
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+        client = _Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                              protocol=mqtt.MQTTv5, transport=s.transport)
         # paho reports every failed reconnect as an error; the bridge logs the state changes
         # itself (rate-limited), so paho's own lines are debug detail.
@@ -133,6 +168,7 @@ class Link:
         info = self._client.publish(message.topic, message.payload, qos=0, retain=message.retain)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             return False  # lost before paho told us; its on_disconnect is on the way
+        self._client.write_now()
         self.sent += 1
         return True
 

@@ -59,3 +59,11 @@ class Tick:
     """Wake the bridge to publish a rate-limited HA state and check pending DE1 commands."""
 
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """An event the express lane left to the actor's mailbox (over its budget, or behind
+    other deferred events): the actor publishes it, in mailbox order."""
+
+    event: object
