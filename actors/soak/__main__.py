@@ -131,6 +131,20 @@ class Soak:
             time.sleep(0.005)
         raise ServiceError("the shot did not start pouring")
 
+    def wait_bus_caught_up(self, shot: ShotRecord, timeout: float = 10.0) -> None:
+        """The simulator has finished the shot; wait until the bus has delivered the DE1's
+        leaving Espresso too (it comes after the shot's last sample), so that a DE1 actor that
+        is behind the simulator's 1000x pace is not judged as losing what is still on its way."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not self.ctl({"op": "stats"})["bus"]["in_espresso"]:
+                    return
+            except Exception:  # a faulted service may not answer: the shot is judged as it is
+                return
+            time.sleep(0.005)
+        shot.note += f" the bus was still in Espresso {timeout:g} s after the simulator finished"
+
     # -- one shot ----------------------------------------------------------------------------
     def run_shot(self, index: int, fault: str | None) -> ShotRecord:
         self.service.wait_de1_ready(60)
@@ -174,6 +188,7 @@ class Soak:
                              {"action": "freeze", "seconds": 3.0}
                     self.ctl({"op": "scale", **action})
                 self.espresso(shot)
+                self.wait_bus_caught_up(shot)
                 self.take_samples(shot)
         finally:
             if garbage is not None:
