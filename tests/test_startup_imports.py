@@ -1,6 +1,7 @@
 """What a start of the service imports. Modules that only rarely used paths need (the OpenAPI
-document, firmware images, the other programs' config schemas) are imported on first use;
-a top-level import of one of them would put it back into every start of pyde1-run."""
+document, firmware images, the other programs' config schemas, the profile reader and the
+shot file writer) are imported on first use; a top-level import of one of them would put it
+back into every start of pyde1-run."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from pyde1.config.fields import ENV_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 
-DEFERRED = ("pyde1.api.openapi", "pyde1.protocol.firmware", "pyde1.config.tool_schemas")
+DEFERRED = ("pyde1.api.openapi", "pyde1.protocol.firmware", "pyde1.config.tool_schemas",
+            "pyde1.profile.parse", "pyde1.db.shotfile")
 
 # The simulated service as pyde1-run starts it (database prepared first), then the modules
 # loaded once every actor, the HTTP gateway included, is up; then the lazy paths are used.
@@ -36,11 +38,13 @@ try:
     handler = service.ctx.proxy("http").handler.get(timeout=10)
     openapi = json.loads(handler.openapi_body())
     from pyde1.config import SCHEMAS
-    from actors.http.puts import check_firmware
-    try:
-        check_firmware(b"not a firmware image")
-    except Exception:
-        pass
+    from actors.http.puts import check_firmware, plan_profile
+    for check in (check_firmware, plan_profile):
+        try:
+            check(b"not a firmware image nor a profile")
+        except Exception:
+            pass
+    service.ctx.proxy("database").store_profile(b'{"title": "t"}', "fingerprint").get(timeout=10)
 finally:
     service.stop()
 print(json.dumps({"result": result, "started": started, "later": sorted(sys.modules),

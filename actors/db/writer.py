@@ -38,7 +38,6 @@ from pyde1.db.recording import (
     UpdateSequence,
 )
 from pyde1.db.settings import DatabaseSettings
-from pyde1.db.shotfile import profile_metadata
 from pyde1.events import PUBLISHED_CLASSES
 
 STORED_EVENT_CLASSES: tuple[type, ...] = tuple(PUBLISHED_CLASSES[c] for c in CLASS_TABLE)
@@ -327,6 +326,8 @@ class DatabaseWriter(ServiceActor):
             raise ValueError("profile fingerprint must be a non-empty string")
         pid = hashlib.sha1(bytes(source)).hexdigest()
         if pid not in self._known_profiles:
+            from pyde1.db.shotfile import profile_metadata  # stored profiles are rare at start-up
+
             meta = profile_metadata(bytes(source))
             title = meta["title"] if title is None else title
             author = meta["author"] if author is None else author

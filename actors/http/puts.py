@@ -12,7 +12,7 @@ from pyde1.api import errors
 from pyde1.api.errors import ApiError
 from pyde1.api.model import Resource
 from pyde1.api.validate import validate_text
-from pyde1.profile import ProfileError, TooManyFramesError, UploadPlan, parse_profile, plan_upload
+from pyde1.profile import ProfileError, TooManyFramesError, UploadPlan, plan_upload
 from pyde1.protocol.errors import FirmwareImageError
 
 log = logging.getLogger("pyde1.http")
@@ -23,6 +23,8 @@ JSON_V2 = "JSONv2"
 
 def plan_profile(source: bytes) -> UploadPlan:
     """Parse and plan a JSON v2 profile; 400 naming the field that is wrong."""
+    from pyde1.profile.parse import parse_profile
+
     try:
         return plan_upload(parse_profile(source))
     except TooManyFramesError as exc:

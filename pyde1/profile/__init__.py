@@ -11,7 +11,6 @@ from pyde1.profile.errors import ProfileError, TooManyFramesError
 from pyde1.profile.model import (
     Exit, ExitCondition, ExitType, Limiter, Profile, Pump, Sensor, Step, Transition,
 )
-from pyde1.profile.parse import MAX_FRAMES, parse_profile, profile_from_document, profile_id
 from pyde1.profile.plan import UploadPlan, Write, plan_upload
 
 __all__ = [
@@ -23,4 +22,21 @@ __all__ = [
 
 def plan_source(source: bytes) -> UploadPlan:
     """Parse and plan in one call."""
+    from pyde1.profile.parse import parse_profile
+
     return plan_upload(parse_profile(source))
+
+
+#: The reader is imported on first use: a service start uploads no profile, and it is a large
+#: module to compile.
+_PARSE_NAMES = ("MAX_FRAMES", "parse_profile", "profile_from_document", "profile_id")
+
+
+def __getattr__(name: str):
+    if name in _PARSE_NAMES:
+        from pyde1.profile import parse
+
+        value = getattr(parse, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
