@@ -92,9 +92,9 @@ def test_bus_callbacks_run_before_the_tells_and_bound_methods_can_be_removed():
     assert order == ["second"]
 
 
-def test_write_now_from_many_threads_never_interleaves_packets(mosquitto):
-    """Four threads publish through one client, each writing at once while paho's own thread
-    runs too: every message arrives whole, and each thread's messages in its order."""
+def test_publishers_writing_from_many_threads_never_interleave_packets(mosquitto):
+    """Four threads publish through one client, each writing its packets itself while paho's
+    own thread runs too: every message arrives whole, and each thread's in its order."""
     root = unique_root()
     sub = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/#"]).wait_subscribed()
     client = _Client(CallbackAPIVersion.VERSION2, client_id=f"{root}-pub", protocol=mqtt.MQTTv5)
@@ -111,7 +111,6 @@ def test_write_now_from_many_threads_never_interleaves_packets(mosquitto):
             for i in range(per_thread):
                 # Sizes vary so that a torn packet would not parse as MQTT.
                 client.publish(f"{root}/t{k}", json.dumps({"i": i, "pad": "x" * (i % 97) * 13}))
-                client.write_now()
 
         threads = [threading.Thread(target=publisher, args=(k,)) for k in range(4)]
         for t in threads:
@@ -123,6 +122,7 @@ def test_write_now_from_many_threads_never_interleaves_packets(mosquitto):
             seq = [json.loads(m.payload)["i"] for m in got if m.topic == f"{root}/t{k}"]
             assert seq == list(range(per_thread))
         assert not client.want_write()
+        assert client.publish(f"{root}/last", "x").is_published()  # written before publish returned
     finally:
         client.disconnect()
         client.loop_stop()

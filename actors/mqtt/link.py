@@ -44,34 +44,46 @@ def _no_delay(client, userdata, sock) -> None:
 
 
 class _Client(mqtt.Client):
-    """paho's client, plus :meth:`write_now`: send what :meth:`publish` queued from the
-    publishing thread itself.
+    """paho's client, writing a publication to the socket in the publishing thread.
 
-    With ``loop_start`` paho leaves every write to its network thread, so a publication
-    waits for that thread to be woken and to get the GIL, behind every other busy thread of
-    the service: that hop was most of a notification's way to the broker under HTTP load
-    (docs/performance.md). Writing at once needs one thing paho does not do in threaded
-    mode: a lock around the queue of outgoing packets, so that its thread and the publisher
-    never interleave two packets' bytes. Errors are left to paho's thread: the packet stays
-    queued, paho's own write meets the same error and handles the disconnect there.
+    With ``loop_start`` paho leaves every write to its network thread and wakes it with a
+    byte on a socket pair. That wake is a system call, so the publisher lets go of the GIL
+    there, *before* the packet is out, and waits behind every other busy thread of the
+    service to get it back; then paho's thread must get the GIL too. Under HTTP load those
+    waits were most of an event's way to the broker (docs/performance.md). Here a thread
+    other than paho's queues the packet and writes it at once, under a lock that keeps
+    paho's thread and the publishers from interleaving two packets' bytes, and wakes
+    paho's thread only for what the socket did not take (or an error: paho's thread meets
+    it again on its own write and handles the disconnect there).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._write_lock = threading.RLock()
 
-    def loop_write(self) -> MQTTErrorCode:  # paho's thread, and paho's own direct writes
+    def loop_write(self) -> MQTTErrorCode:  # paho's thread
         with self._write_lock:
             return super().loop_write()
 
-    def write_now(self) -> None:
-        if self._sock is None:
-            return
+    def _packet_queue(self, command, packet, mid, qos, info=None) -> MQTTErrorCode:
+        if threading.current_thread() is self._thread:
+            return super()._packet_queue(command, packet, mid, qos, info)
         with self._write_lock:
+            # paho 2's outgoing-packet record (paho.mqtt.client._OutPacket).
+            self._out_packet.append({"command": command, "mid": mid, "qos": qos, "pos": 0,
+                                     "to_process": len(packet), "packet": packet, "info": info})
+            if self._sock is not None:
+                try:
+                    self._packet_write()
+                except Exception:  # a socket closing under us: paho's thread will see it too
+                    pass
+            left = bool(self._out_packet)
+        if left and self._sockpairW is not None:
             try:
-                self._packet_write()
-            except Exception:  # a socket closing under us: paho's thread will see it too
+                self._sockpairW.send(b"0")
+            except OSError:  # full (a wake-up is pending anyway) or closing
                 pass
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
 def _paho_log(client, userdata, level, text) -> None:
@@ -168,7 +180,6 @@ class Link:
         info = self._client.publish(message.topic, message.payload, qos=0, retain=message.retain)
         if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
             return False  # lost before paho told us; its on_disconnect is on the way
-        self._client.write_now()
         self.sent += 1
         return True
 
