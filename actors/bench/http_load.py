@@ -13,6 +13,7 @@ process: 64 client threads then measured their own process's GIL as much as the 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,37 +29,70 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class _SampleSubscriber:
-    """A real MQTT subscriber on the service's ShotSample topic, in its own process
-    (actors.bench.subscriber): notification (the Bluetooth actor's arrival stamp) ->
-    subscriber latency, in ms, sorted into the phases the benchmark marks by wall-clock time."""
+    """A real MQTT subscriber on the service's ShotSample topic, in a process of its own:
+    ``mosquitto_sub`` (the broker's C client) when installed, else
+    :mod:`actors.bench.subscriber` (paho). Each message is stamped on arrival; afterwards
+    every message gives two latencies, sorted into the phases the benchmark marks by
+    wall-clock time: from the Bluetooth arrival stamp (``arrival_time``: notification to
+    subscriber) and from the event's publication inside the service (``event_time``, which
+    is when the DE1 actor made it: internal event to subscriber, pyDE1's figure)."""
 
-    def __init__(self, host: str, port: int, root: str = "pyDE1") -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "actors.bench.subscriber", "--host", host, "--port", str(port),
-             "--topic", f"{root}/ShotSampleWithVolumesUpdate"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=str(ROOT))
+    def __init__(self, host: str, port: int, root: str = "pyDE1", timeout: float = 15.0) -> None:
+        topic = f"{root}/ShotSampleWithVolumesUpdate"
+        native = shutil.which("mosquitto_sub")
+        if native:
+            cmd = [native, "-h", host, "-p", str(port), "-t", topic, "-F", "%U %p"]
+            self.client = "mosquitto_sub"
+        else:
+            cmd = [sys.executable, "-m", "actors.bench.subscriber", "--host", host, "--port", str(port),
+                   "--topic", topic]
+            self.client = "paho subscriber process"
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                                     cwd=str(ROOT))
+        self.lines: list[str] = []
+        self._first = threading.Event()
+        self._reader = threading.Thread(target=self._read, name="bench-subscriber-reader", daemon=True)
+        self._reader.start()
         self.phases: list[tuple[str, float]] = []
-        line = self.proc.stdout.readline().strip()
-        if line != "ready":
+        # The simulated DE1 sends ShotSamples all the time: the first one says we are subscribed.
+        if not self._first.wait(timeout):
             self.proc.kill()
-            raise RuntimeError(f"the benchmark's MQTT subscriber did not start: {line!r}")
+            raise RuntimeError(f"the benchmark's MQTT subscriber ({self.client}) received nothing in {timeout} s")
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            self._first.set()
 
     def mark(self, phase: str) -> None:
         """From now on, messages belong to ``phase``."""
         self.phases.append((phase, time.time()))
 
-    def close(self) -> dict[str, list[float]]:
-        out, _ = self.proc.communicate(input="", timeout=30)
-        stamps = json.loads(out.strip().splitlines()[-1]) if out.strip() else []
-        latencies: dict[str, list[float]] = {}
-        for received, ms in stamps:
+    def close(self) -> dict[str, dict[str, list[float]]]:
+        """{"notification": {phase: [ms, ...]}, "event": {phase: [ms, ...]}}"""
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._reader.join(10)
+        out: dict[str, dict[str, list[float]]] = {"notification": {}, "event": {}}
+        for line in self.lines:
+            try:
+                stamp, payload = line.split(" ", 1)
+                received = float(stamp)
+                body = json.loads(payload)
+                arrival, event = float(body["arrival_time"]), float(body["event_time"])
+            except (ValueError, KeyError, TypeError):
+                continue
             phase = None
             for name, since in self.phases:
                 if received >= since:
                     phase = name
             if phase is not None:
-                latencies.setdefault(phase, []).append(ms)
-        return latencies
+                out["notification"].setdefault(phase, []).append(1000 * (received - arrival))
+                out["event"].setdefault(phase, []).append(1000 * (received - event))
+        return out
 
 
 def _load(port: int, path: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -138,15 +172,16 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
         rss = service.rss_kb()
     finally:
         keeper.halt.set()
-        mqtt = {} if subscriber is None else subscriber.close()
+        mqtt = {"notification": {}, "event": {}} if subscriber is None else subscriber.close()
         code = service.stop()
         if broker is not None:
             broker.stop()
         if scratch is not None:
             scratch.cleanup()
-    mqtt.pop("after", None)
+    for kind in mqtt.values():
+        kind.pop("after", None)
     return {"loads": results, "samples": lost, "shots": keeper.requests, "rss_kb": rss, "exit": code,
-            "mqtt_ms": mqtt}
+            "mqtt_ms": mqtt, "subscriber": None if subscriber is None else subscriber.client}
 
 
 def run(seconds: float = 3.0) -> list[Figure]:
@@ -162,15 +197,18 @@ def run(seconds: float = 3.0) -> list[Figure]:
                     Figure(f"{label}: unanswered/errors", "requests", [r["errors"]], better="lower")]
     from actors.bench.figures import percentile
 
-    for phase, ms in result["mqtt_ms"].items():
-        if ms:
-            note = f"{len(ms)} ShotSamples, BLE arrival stamp -> real mosquitto subscriber"
-            figures += [Figure(f"notification to MQTT subscriber p50 ({phase})", "ms",
-                               [round(percentile(ms, 50), 3)], note, better="lower"),
-                        Figure(f"notification to MQTT subscriber p99 ({phase})", "ms",
-                               [round(percentile(ms, 99), 3)], better="lower"),
-                        Figure(f"notification to MQTT subscriber max ({phase})", "ms",
-                               [round(max(ms), 3)], better="lower")]
+    starts = {"notification": ("notification to MQTT subscriber", "BLE arrival stamp"),
+              "event": ("event to MQTT subscriber", "the DE1 actor's publication (event_time)")}
+    for kind, phases in result["mqtt_ms"].items():
+        title, origin = starts[kind]
+        for phase, ms in phases.items():
+            if not ms:
+                continue
+            note = f"{len(ms)} ShotSamples, {origin} -> {result['subscriber']} on a real mosquitto"
+            figures += [Figure(f"{title} p50 ({phase})", "ms", [round(percentile(ms, 50), 3)], note,
+                               better="lower"),
+                        Figure(f"{title} p99 ({phase})", "ms", [round(percentile(ms, 99), 3)], better="lower"),
+                        Figure(f"{title} max ({phase})", "ms", [round(max(ms), 3)], better="lower")]
     s = result["samples"]
     figures.append(Figure("shot samples sent by the simulator during the load", "samples", [s["sent"]],
                           note=f"{s['shots']} shot(s) completed"))
