@@ -52,3 +52,29 @@ def test_unwritable_log_directory_falls_back_to_stderr(tmp_path, capsys, restore
     stop_logging()
     assert info["file"] is None
     assert "cannot open log file" in capsys.readouterr().err
+
+
+def test_log_file_follows_logrotate_within_a_second(tmp_path):
+    import logging as _logging
+
+    from actors.logsetup import LogFileHandler
+
+    now = [100.0]
+    path = tmp_path / "pyde1.log"
+    handler = LogFileHandler(path, clock=lambda: now[0])
+    handler.setFormatter(_logging.Formatter("%(message)s"))
+
+    def emit(text: str) -> None:
+        handler.handle(_logging.LogRecord("t", _logging.INFO, __file__, 1, text, None, None))
+
+    try:
+        emit("one")
+        path.rename(tmp_path / "pyde1.log.1")  # what logrotate does (create mode)
+        now[0] += 0.5
+        emit("two")  # within the second: still the rotated file, nothing lost
+        now[0] += 0.6
+        emit("three")  # the check is due: a new file
+        assert (tmp_path / "pyde1.log.1").read_text().split() == ["one", "two"]
+        assert path.read_text().split() == ["three"]
+    finally:
+        handler.close()
