@@ -64,8 +64,8 @@ STOP_WAIT = 1.0
 #: Events per second (and at once) the express lane publishes from the publishers' threads.
 #: A real DE1, scale and thermometer send fewer than 50 a second; only a simulator at high
 #: speed-up goes beyond, and then the rest goes through the actor's mailbox.
-EXPRESS_RATE = 500.0
-EXPRESS_BURST = 100.0
+EXPRESS_RATE = 2000.0
+EXPRESS_BURST = 200.0
 
 _LIFECYCLE_STATUS = {
     LifecycleKind.STARTED: STATUS_HERE,
