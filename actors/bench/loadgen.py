@@ -64,6 +64,8 @@ class _Connection(asyncio.Protocol):
         status = head[9:12]
         if status == b"200":
             self.run.latencies.append(now - self.sent_at)
+            if self.run.trace is not None:
+                self.run.trace.append((self.sent_at, now - self.sent_at))
         else:
             self.run.errors.append(f"HTTP {status.decode(errors='replace')}")
         if now < self.run.stop_at and b"connection: close" not in head:
@@ -88,6 +90,7 @@ class _Run:
         self.errors: list[str] = []
         self.unanswered = 0
         self.stop_at = 0.0
+        self.trace: list[tuple[float, float]] | None = None  # (sent, latency) with --trace
 
     async def client(self, connected: asyncio.Event, go: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
@@ -148,10 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--timeout", type=float, default=30.0, help="a request unanswered this long is lost")
+    p.add_argument("--trace", metavar="FILE", help="also write every request's [sent, latency] (s) as JSON")
     a = p.parse_args(argv)
     if a.clients < 1 or a.seconds <= 0:
         p.error("--clients must be >= 1 and --seconds > 0")
-    result = asyncio.run(_Run(a.host, a.port, a.path, a.clients, a.seconds, a.timeout).main())
+    run = _Run(a.host, a.port, a.path, a.clients, a.seconds, a.timeout)
+    if a.trace:
+        run.trace = []
+    result = asyncio.run(run.main())
+    if a.trace:
+        with open(a.trace, "w") as f:
+            json.dump(run.trace, f)
     result["path"] = a.path
     print(json.dumps(result))
     return 0
