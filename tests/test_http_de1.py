@@ -47,6 +47,27 @@ def test_state(gw, runtime):
     assert gw.get("/de1/state").json["mqtt"] == event.to_json()
 
 
+def test_state_comes_from_the_last_state_update_until_the_de1_is_lost(gw, runtime):
+    """No ask in the DE1 actor's mailbox while its StateUpdates say where it is; after a loss
+    (availability not ready) the DE1 is asked again until it publishes a new state."""
+    event = StateUpdate(state="Espresso", substate="Pour", previous_state="Espresso",
+                        previous_substate="PreInfuse", is_error_state=False, arrival_time=77.25)
+    runtime.bus.publish(event)
+    gw.sync()
+    before = calls(gw, "de1").count(("state_info",))
+    r = gw.get("/de1/state")
+    assert r.json["state"] == {"state": "Espresso", "substate": "Pour", "last_updated": 77.25}
+    assert r.json["mqtt"] == event.to_json()
+    assert calls(gw, "de1").count(("state_info",)) == before
+    de1 = gw.actors["de1"].proxy()
+    de1.set_availability("not ready").get(timeout=5)
+    de1.set_availability("ready").get(timeout=5)
+    gw.sync()
+    r = gw.get("/de1/state")
+    assert r.json["state"] == {"state": "Idle", "substate": "NoState", "last_updated": 1234.5}  # asked
+    assert calls(gw, "de1").count(("state_info",)) == before + 1
+
+
 @pytest.mark.parametrize("availability,reason", [
     ("released", "DE1 not connected"), ("capturing", "DE1 not connected"),
     ("captured", "DE1 not ready"), ("not ready", "DE1 not ready"),

@@ -29,19 +29,26 @@ class DeviceView:
         self._lock = threading.Lock()
         self._availability: dict[str, DeviceAvailability] = {}
         self._state: StateUpdate | None = None
+        # The last StateUpdate is the DE1's state only while the DE1 stays ready: after a
+        # link loss the actor reads the state again and publishes it anew.
+        self._state_current = False
 
     def on_event(self, event: Any) -> None:
         with self._lock:
             if isinstance(event, DeviceAvailability):
                 self._availability[event.role.value] = event
+                if event.role.value == "de1" and event.state is not DeviceAvailabilityState.READY:
+                    self._state_current = False
             elif isinstance(event, StateUpdate):
                 self._state = event
+                self._state_current = True
             elif isinstance(event, ActorLifecycle) and event.kind in _GONE:
                 # What a dead actor said no longer holds. (Not on STARTED: a starting device
                 # actor publishes its availability in on_start, before STARTED is sent.)
                 self._availability.pop(event.role, None)
                 if event.role == "de1":
                     self._state = None
+                    self._state_current = False
 
     def availability_event(self, role: str) -> DeviceAvailability | None:
         with self._lock:
@@ -50,6 +57,11 @@ class DeviceView:
     def state_event(self) -> StateUpdate | None:
         with self._lock:
             return self._state
+
+    def current_state_event(self) -> StateUpdate | None:
+        """The last StateUpdate if no loss of the DE1 has come since (else None: ask it)."""
+        with self._lock:
+            return self._state if self._state_current else None
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         with self._lock:
