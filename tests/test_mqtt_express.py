@@ -15,6 +15,7 @@ from actors.mqtt.bridge import MqttBridge
 from actors.mqtt.link import _Client, _no_delay
 from pyde1.events import WaterLevelUpdate
 from support.mqtt import unique_root
+from test_mqtt_bridge import sample_event
 from test_mqtt_helpers import Subscriber, fast_settings, start_bridge
 
 
@@ -43,7 +44,8 @@ def test_events_reach_the_broker_while_the_bridge_actor_is_busy(runtime, mosquit
         runtime.roles.set("mqtt", ref)
         runtime.bus.subscribe("mqtt", MqttBridge.subscribes)
         proxy = ref.proxy()
-        runtime.extras["recorder"].wait_for(MqttLinkState, lambda e: e.link == "notification" and e.connected)
+        # WaterLevelUpdate is a DE1 event: it travels on the DE1's own connection.
+        runtime.extras["recorder"].wait_for(MqttLinkState, lambda e: e.link == "de1-events" and e.connected)
         runtime.bus.publish(level(0))
         assert stuck.wait(5), "the bridge actor never received the first event"
         for n in range(1, 6):
@@ -62,6 +64,37 @@ def test_events_reach_the_broker_while_the_bridge_actor_is_busy(runtime, mosquit
             runtime.roles.set("mqtt", None)
             ref.stop(timeout=10)
         sub.close()
+
+
+def test_each_busy_publisher_has_its_own_connection_and_the_rest_share_one(runtime, mosquitto):
+    """The DE1's events go out on the DE1's connection, the scale processor's on its own, the
+    rest on ``notification``; with EXPRESS_CONNECTIONS off everything is on ``notification``."""
+    from pyde1.events import StopAtNotification, WeightAndFlowUpdate
+
+    for express in (True, False):
+        settings = fast_settings(mosquitto.host, mosquitto.port, status_roles=(), log_feed=False,
+                                 express_connections=express)
+        root = settings.topic_root
+        sub = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/#"]).wait_subscribed()
+        sup, proxy = start_bridge(runtime, settings)
+        try:
+            links = {"notification"} | ({"de1-events", "scale-events"} if express else set())
+            for name in links:
+                runtime.extras["recorder"].wait_for(MqttLinkState, lambda e, n=name: e.link == n and e.connected)
+            runtime.bus.publish(level(1))
+            runtime.bus.publish(sample_event(WeightAndFlowUpdate))
+            runtime.bus.publish(sample_event(StopAtNotification))
+            sub.wait_count(lambda m: m.topic.count("/") == 1, 3)
+            health = proxy.health().get(timeout=5)
+            assert set(health["links"]) == links
+            sent = {name: link["sent"] for name, link in health["links"].items()}
+            if express:
+                assert sent["de1-events"] == 1 and sent["scale-events"] == 1
+                assert health["links"]["de1-events"]["status_topic"] is None  # no will, no status
+            assert sent["notification"] >= (1 if express else 3)
+        finally:
+            sup.stop_all().get(timeout=10)
+            sub.close()
 
 
 def test_a_stopped_bridge_leaves_no_callback_on_the_bus(runtime, mosquitto):
@@ -139,7 +172,7 @@ def test_over_budget_events_go_through_the_actor_and_stay_in_order(runtime, mosq
     sub = Subscriber(mosquitto.host, mosquitto.port, [f"{root}/WaterLevelUpdate"]).wait_subscribed()
     try:
         _, proxy = start_bridge(runtime, settings)
-        runtime.extras["recorder"].wait_for(MqttLinkState, lambda e: e.link == "notification" and e.connected)
+        runtime.extras["recorder"].wait_for(MqttLinkState, lambda e: e.link == "de1-events" and e.connected)
         n = 1500
         for i in range(n):
             runtime.bus.publish(level(i))

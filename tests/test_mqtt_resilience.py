@@ -31,7 +31,11 @@ def levels_received(sub: Subscriber, root: str) -> list[float]:
     return [json.loads(m.payload)["level"] for m in sub.on_topic(f"{root}/WaterLevelUpdate")]
 
 
-def link_event(recorder, connected: bool, start: int = 0, link: str = "notification", **kw):
+#: WaterLevelUpdate is a DE1 event: it travels on the DE1's own connection (mqtt.EXPRESS_CONNECTIONS).
+EVENTS_LINK = "de1-events"
+
+
+def link_event(recorder, connected: bool, start: int = 0, link: str = EVENTS_LINK, **kw):
     return recorder.wait_for(MqttLinkState, lambda e: e.link == link and e.connected is connected,
                              start=start, **kw)
 
@@ -60,7 +64,7 @@ def test_broker_away_at_start_then_queue_flushed_in_order(runtime, mosquitto, ga
         # The actor answers at once while the broker is away: it never waits on the network.
         health = proxy.health().get(timeout=2)
         assert health["connected"] is False
-        assert health["links"]["notification"]["queued"] == 20
+        assert health["links"][EVENTS_LINK]["queued"] == 20
         assert health["dropped"] == 0
 
         gate.open_gate()
@@ -95,7 +99,7 @@ def test_overflow_drops_oldest_and_counts(runtime, mosquitto, gate):
         for n in range(1, 13):
             runtime.bus.publish(level(n))
         health = proxy.health().get(timeout=2)
-        assert health["links"]["notification"]["queued"] == 5
+        assert health["links"][EVENTS_LINK]["queued"] == 5
         assert health["dropped"] == 7
 
         mark = len(recorder.events)
@@ -122,15 +126,15 @@ def test_broker_restart_reconnects_and_actor_survives(runtime, mosquitto):
     link_event(recorder, False, start=mark)
     for n in range(10):
         runtime.bus.publish(level(n))
-    assert proxy.health().get(timeout=2)["links"]["notification"]["queued"] == 10
+    assert proxy.health().get(timeout=2)["links"][EVENTS_LINK]["queued"] == 10
 
     mark = len(recorder.events)
     mosquitto.start()
     link_event(recorder, True, start=mark, timeout=10)
     health = proxy.health().get(timeout=2)
     assert health["queued"] == 0 and health["dropped"] == 0
-    assert health["links"]["notification"]["connects"] == 2
-    assert health["links"]["notification"]["sent"] >= 10
+    assert health["links"][EVENTS_LINK]["connects"] == 2
+    assert health["links"][EVENTS_LINK]["sent"] >= 10
     assert ref.is_alive() and runtime.roles.get("mqtt") is ref
     assert sup.status().get(timeout=2)["mqtt"]["restarts"] == 0
 
@@ -179,10 +183,10 @@ def test_refused_connection_is_logged_and_retried_not_fatal(runtime, auth_broker
     recorder = runtime.extras["recorder"]
     caplog.set_level(logging.WARNING, logger="pyde1.mqtt")
     sup, proxy = start_bridge(runtime, settings)
-    first = recorder.wait_for(MqttLinkState, lambda e: e.refused)
+    first = recorder.wait_for(MqttLinkState, lambda e: e.refused and e.link == "notification")
     assert "authori" in first.reason.lower() or "password" in first.reason.lower()
     # Retried with backoff: a second refusal comes, and the bridge is still the same actor.
-    recorder.wait_for(MqttLinkState, lambda e: e.refused and e is not first)
+    recorder.wait_for(MqttLinkState, lambda e: e.refused and e.link == "notification" and e is not first)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR and "refused" in r.getMessage()]
     assert errors and "mqtt.USERNAME" in errors[0].getMessage()
     assert "wrong" not in errors[0].getMessage()
@@ -199,7 +203,7 @@ def test_refused_connection_is_logged_and_retried_not_fatal(runtime, auth_broker
     fixed.port = auth_broker.port
     fixed.start()
     try:
-        recorder.wait_for(MqttLinkState, lambda e: e.connected, start=mark, timeout=10)
+        recorder.wait_for(MqttLinkState, lambda e: e.connected and e.link == EVENTS_LINK, start=mark, timeout=10)
         assert proxy.health().get(timeout=2)["queued"] == 0
     finally:
         fixed.stop()

@@ -51,6 +51,7 @@ from actors.mqtt.outbox import OutMessage
 from actors.mqtt.settings import MqttSettings
 from pyde1 import ha_discovery as ha
 from pyde1.events import Event
+from pyde1.events.payloads import SENDER_DE1, SENDER_SCALE_PROCESSOR
 from pyde1.lifecycle import ActorLifecycle, LifecycleKind
 from pyde1.ratelimit import DropCounter, TokenBucket
 
@@ -66,6 +67,14 @@ STOP_WAIT = 1.0
 #: speed-up goes beyond, and then the rest goes through the actor's mailbox.
 EXPRESS_RATE = 2000.0
 EXPRESS_BURST = 200.0
+#: The publishers that send many events a second get a connection each (no will, no status
+#: topic), by the event class's default sender: a publisher's write then never waits for the
+#: write lock of another one that lost the GIL in the middle of its own write. With one shared
+#: connection that wait was the whole p99 of a ShotSample under HTTP load (docs/performance.md).
+#: The price: events of different publishers may reach a subscriber in a slightly different
+#: order than they were published (pyDE1 sent them all on one connection); each publisher's
+#: own stay in order. ``mqtt.EXPRESS_CONNECTIONS: false`` keeps one connection.
+EXPRESS_LINKS = {SENDER_DE1: "de1-events", SENDER_SCALE_PROCESSOR: "scale-events"}
 
 _LIFECYCLE_STATUS = {
     LifecycleKind.STARTED: STATUS_HERE,
@@ -102,6 +111,7 @@ class MqttBridge(ServiceActor):
         self._pending_commands: list[tuple[Any, str, float]] = []
         self._log_limits = DropCounter()
         self.published: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
         self.updates_published = 0
         self.inbound_rejected = 0
         self.commands_sent = 0
@@ -109,7 +119,6 @@ class MqttBridge(ServiceActor):
         self.expressed = 0
         self.deferred = 0
         self._express_budget = TokenBucket(EXPRESS_RATE, EXPRESS_BURST)
-        self._deferred_pending = 0  # Deferred messages told and not yet published (link.lock)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_start(self) -> None:
@@ -121,6 +130,9 @@ class MqttBridge(ServiceActor):
         for name in names:
             self._links[name] = Link(name, s, self.actor_ref.tell,
                                      subscriptions if name == NOTIFICATION else ())
+        if s.express_connections:
+            for name in EXPRESS_LINKS.values():
+                self._links[name] = Link(name, s, self.actor_ref.tell, status=False)
         for link in self._links.values():
             link.start()
         self.ctx.bus.add_callback(self._express, (Event,))
@@ -193,21 +205,23 @@ class MqttBridge(ServiceActor):
         cls = type(event)
         if not cls.PUBLISHED:
             return
-        link = self._links.get(NOTIFICATION)
+        link = self._event_link(cls)
         if link is None:  # stopping
             return
         try:
             with link.lock:
-                if self._deferred_pending or not self._express_budget.take(time.monotonic()):
+                if link.deferred_pending or not self._express_budget.take(time.monotonic()):
                     # Over budget, or behind events already left to the actor: leave it too,
                     # so that none overtakes another.
-                    self._deferred_pending += 1
-                    self.deferred += 1
+                    link.deferred_pending += 1
+                    with self._count_lock:
+                        self.deferred += 1
                     self.actor_ref.tell(Deferred(event))
                     return
                 self._send_on(link, OutMessage(cls.topic(self.root), event.to_json()))
-                self.published[cls.__name__] += 1
-                self.expressed += 1
+                with self._count_lock:
+                    self.published[cls.__name__] += 1
+                    self.expressed += 1
         except Exception as exc:  # a closing socket, a payload that will not serialise
             self.express_errors += 1
             n = self._log_limits.record("express", self.ctx.clock())
@@ -215,17 +229,24 @@ class MqttBridge(ServiceActor):
                 self.log.warning("could not publish %s: %s (%d such since the last report)",
                                  cls.__name__, exc, n)
 
+    def _event_link(self, cls: type) -> Link | None:
+        """The connection that carries events of ``cls``: its publisher's own, or the
+        ``notification`` one. None while stopping."""
+        name = EXPRESS_LINKS.get(getattr(cls, "DEFAULT_SENDER", None), NOTIFICATION)
+        return self._links.get(name) or self._links.get(NOTIFICATION)
+
     def _on_deferred(self, message: Deferred) -> None:
         event = message.event
         cls = type(event)
-        link = self._links.get(NOTIFICATION)
+        link = self._event_link(cls)
         if link is None:
             return
         text = event.to_json()
         with link.lock:
-            self._deferred_pending -= 1
+            link.deferred_pending -= 1
             self._send_on(link, OutMessage(cls.topic(self.root), text))
-            self.published[cls.__name__] += 1
+            with self._count_lock:
+                self.published[cls.__name__] += 1
 
     def _on_payload(self, event: Event) -> None:
         # Published to the broker by _express (or _on_deferred), not here.
@@ -319,7 +340,8 @@ class MqttBridge(ServiceActor):
         else:
             self.log.log(self._level(link), "MQTT %s reconnected to %s:%d; sending %d queued message(s) (%d dropped so far)",
                              link.name, s.host, s.port, queued, link.outbox.dropped)
-        link.try_publish(OutMessage(link.status_topic, self._status_value(link.name), retain=True))
+        if link.status_topic is not None:
+            link.try_publish(OutMessage(link.status_topic, self._status_value(link.name), retain=True))
         link.subscribe_all()
         if link.name == NOTIFICATION and self._ha is not None:
             self._publish_discovery(link)
@@ -467,11 +489,7 @@ class MqttBridge(ServiceActor):
         for name, link in self._links.items():
             with link.lock:
                 links[name] = link.stats()
-        notification = self._links.get(NOTIFICATION)
-        if notification is not None:
-            with notification.lock:  # the express lane counts in other threads
-                published = dict(self.published)
-        else:
+        with self._count_lock:  # the express lane counts in other threads
             published = dict(self.published)
         out.update({
             "broker": f"{self.settings.host}:{self.settings.port}",

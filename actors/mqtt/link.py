@@ -92,11 +92,15 @@ def _paho_log(client, userdata, level, text) -> None:
 
 class Link:
     def __init__(self, name: str, settings: MqttSettings, notify: Callable[[object], None],
-                 subscriptions: tuple[str, ...] = ()) -> None:
+                 subscriptions: tuple[str, ...] = (), status: bool = True) -> None:
         self.name = name
         self.settings = settings
         self.client_id = settings.client_id(name)
-        self.status_topic = settings.status_topic(name)
+        #: None: a connection that only carries events (no will, no Here/Gone).
+        self.status_topic = settings.status_topic(name) if status else None
+        #: Events of this link left to the actor's mailbox and not published yet (see
+        #: MqttBridge._express); under ``lock``.
+        self.deferred_pending = 0
         self.subscriptions = subscriptions
         self.outbox = Outbox(settings.queue_limit)
         self._notify = notify
@@ -124,7 +128,8 @@ class Link:
         # itself (rate-limited), so paho's own lines are debug detail.
         client.on_log = _paho_log
         # The will is part of CONNECT: it must be set before the first connection.
-        client.will_set(self.status_topic, STATUS_DIED, qos=0, retain=True)
+        if self.status_topic is not None:
+            client.will_set(self.status_topic, STATUS_DIED, qos=0, retain=True)
         s.apply_credentials(client)
         client.reconnect_delay_set(min_delay=s.reconnect_delay_min, max_delay=s.reconnect_delay_max)
         client.on_connect = self._on_connect
@@ -141,7 +146,7 @@ class Link:
         """Publish ``status`` (retained) if the link is up; returns paho's message info to wait
         on, or None. First step of a stop: every link says goodbye, then the bridge waits for
         all of them with one deadline, then disconnects them (:meth:`disconnect`)."""
-        if self._client is None or not self.online:
+        if self._client is None or not self.online or self.status_topic is None:
             return None
         try:
             info = self._client.publish(self.status_topic, status, qos=0, retain=True)

@@ -101,6 +101,8 @@ class MqttSettings:
     #: Log records waiting for the bridge beyond this are dropped (and counted).
     log_backlog: int = 1000
     status_roles: tuple[tuple[str, str | None], ...] = DEFAULT_STATUS_ROLES
+    #: The DE1's and the scale processor's events on connections of their own (bridge.py).
+    express_connections: bool = True
     #: Method of the "de1" role's actor that takes a ``de1/mode`` value (``Sleep`` / ``Wake``).
     de1_mode_method: str = "set_mode"
     #: Appended to every client id (tests running several services in one process).
@@ -169,6 +171,7 @@ class MqttSettings:
             "queue_limit": int(_get(mqtt, "QUEUE_LIMIT", d["queue_limit"].default)),
             "reconnect_delay_min": float(_get(mqtt, "RECONNECT_DELAY_MIN", d["reconnect_delay_min"].default)),
             "reconnect_delay_max": float(_get(mqtt, "RECONNECT_DELAY_MAX", d["reconnect_delay_max"].default)),
+            "express_connections": bool(_get(mqtt, "EXPRESS_CONNECTIONS", True)),
             "ha_discovery": bool(_get(mqtt, "HA_DISCOVERY", False)),
             "ha_discovery_prefix": _get(mqtt, "HA_DISCOVERY_PREFIX", d["ha_discovery_prefix"].default),
             "log_level": _level(_get(_get(log, "handlers", None), "MQTT", None), logging.ERROR),

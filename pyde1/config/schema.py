@@ -64,6 +64,9 @@ class MqttSection(MqttClientSection):
                                      "seconds before the first reconnect attempt", new=True)
     RECONNECT_DELAY_MAX: float = key(120.0, POSITIVE_SECONDS,
                                      "longest wait between reconnect attempts", new=True)
+    EXPRESS_CONNECTIONS: bool = key(
+        True, Boolean(), "publish the DE1's and the scale processor's events on a connection each "
+        "(lower latency under load; order kept per publisher, not across them)", new=True)
     HA_DISCOVERY: bool = key(False, Boolean(), "publish Home Assistant MQTT discovery entries", new=True)
     HA_DISCOVERY_PREFIX: str = key("homeassistant", TOPIC,
                                    "topic prefix Home Assistant listens on for discovery", new=True)
