@@ -34,10 +34,17 @@ def memory_over_shots(shots: int = 500, speedup: float = 1000.0, warmup: int = 5
     """RSS after ``warmup`` shots and after ``shots`` more, sampled every 10% on the way."""
     from actors.soak.process import ServiceProcess
 
+    from actors.bench.broker import MosquittoBroker, find_mosquitto
+
+    # A broker, as in service: without one each MQTT connection's outbox fills up to
+    # mqtt.QUEUE_LIMIT messages (bounded, but ~10 MB over the three event-carrying
+    # connections, which reads as growth in the first few hundred shots).
+    broker = MosquittoBroker().start() if find_mosquitto() else None
     # the control actor keeps no per-shot samples here: only the service's own memory counts
     scratch = None if workdir else tempfile.TemporaryDirectory(prefix="pyde1-bench-mem-")
     service = ServiceProcess(workdir or scratch.name, speedup=speedup,
-                             env={"PYDE1_SOAK_KEEP_SHOTS": "0"})
+                             env={"PYDE1_SOAK_KEEP_SHOTS": "0"},
+                             mqtt_port=broker.port if broker else 1)
     service.start()
     curve: list[tuple[int, int]] = []
     try:
@@ -55,12 +62,15 @@ def memory_over_shots(shots: int = 500, speedup: float = 1000.0, warmup: int = 5
         end = service.rss_kb()
     finally:
         code = service.stop()
+        if broker is not None:
+            broker.stop()
         if scratch is not None:
             scratch.cleanup()
     half = [kb for n, kb in curve if n > shots // 2]
     slope = (half[-1] - half[0]) / max(1, shots // 2 - step) if len(half) > 1 else 0.0
     return {"shots": shots, "rss_start_kb": base, "rss_end_kb": end, "curve": curve,
-            "second_half_kb_per_shot": slope, "shots_per_minute": 60 * shots / wall, "exit": code}
+            "second_half_kb_per_shot": slope, "shots_per_minute": 60 * shots / wall, "exit": code,
+            "broker": broker is not None}
 
 
 def compile_bytecode() -> None:
@@ -92,7 +102,8 @@ def startup(runs: int = 5) -> list[Figure]:
 
 def memory(shots: int = 500) -> list[Figure]:
     r = memory_over_shots(shots)
-    note = f"{shots} shots at simulator speed-up 1000 ({r['shots_per_minute']:.0f} shots/min)"
+    note = (f"{shots} shots at simulator speed-up 1000 ({r['shots_per_minute']:.0f} shots/min), "
+            f"{'with' if r.get('broker') else 'without'} an MQTT broker")
     return [Figure("resident memory after 5 warm-up shots", "MB", [round(r["rss_start_kb"] / 1024, 1)],
                    better="lower"),
             Figure(f"resident memory after {shots} more shots", "MB", [round(r["rss_end_kb"] / 1024, 1)],
