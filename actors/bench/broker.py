@@ -32,19 +32,28 @@ class MosquittoBroker:
         self._dir = Path(workdir or tempfile.mkdtemp(prefix="pyde1-mosq-"))
         self.proc: subprocess.Popen | None = None
 
+    def config_lines(self) -> list[str]:
+        """mosquitto's configuration (a subclass with users or TLS gives its own)."""
+        return [f"listener {self.port} {self.host}", "allow_anonymous true", "persistence false",
+                "set_tcp_nodelay true"]
+
+    def ready_port(self) -> int:
+        """The port that takes connections once the broker is up."""
+        return self.port
+
     def start(self, timeout: float = 10.0) -> "MosquittoBroker":
         conf = self._dir / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-                        "set_tcp_nodelay true\n")
+        conf.write_text("\n".join(self.config_lines()) + "\n")
         self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
+        port = self.ready_port()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 raise RuntimeError(f"mosquitto exited with {self.proc.returncode}: {err.strip()}")
             try:
-                with socket.create_connection((self.host, self.port), timeout=0.2):
+                with socket.create_connection((self.host, port), timeout=0.2):
                     return self
             except OSError:
                 # Not listening yet: wait on the process itself (returns early if it dies).
@@ -53,7 +62,7 @@ class MosquittoBroker:
                 except subprocess.TimeoutExpired:
                     pass
         self.stop()
-        raise TimeoutError(f"mosquitto did not listen on {self.host}:{self.port} within {timeout} s")
+        raise TimeoutError(f"mosquitto did not listen on {self.host}:{port} within {timeout} s")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from actors.bench.figures import Figure
+from actors.bench.loadgen import measure
 
 PATHS = ("version", "de1/state")
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,17 +96,6 @@ class _SampleSubscriber:
         return out
 
 
-def _load(port: int, path: str, clients: int, seconds: float) -> dict[str, Any]:
-    """One load run by actors.bench.loadgen, a process of its own."""
-    done = subprocess.run(
-        [sys.executable, "-m", "actors.bench.loadgen", "--port", str(port), "--path", path,
-         "--clients", str(clients), "--seconds", str(seconds)],
-        capture_output=True, text=True, cwd=str(ROOT), timeout=seconds + 120)
-    if done.returncode != 0:
-        raise RuntimeError(f"load generator failed: {done.stderr.strip()[-500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 CLIENTS = (1, 16, 64)
 
 
@@ -155,7 +145,7 @@ def run_load(seconds: float = 3.0, clients: tuple[int, ...] = CLIENTS, paths: tu
             for n in clients:
                 if subscriber is not None:
                     subscriber.mark(f"shot + {n} HTTP client{'s' if n > 1 else ''} on GET {path}")
-                results.append(_load(service.http_port, "/" + path, n, seconds))
+                results.append(measure(service.http_port, "/" + path, n, seconds))
         if subscriber is not None:
             subscriber.mark("after")
         keeper.halt.set()

@@ -19,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from actors.bench.figures import percentile
@@ -143,6 +145,19 @@ class _Run:
         }
 
 
+def measure(port: int, path: str, clients: int, seconds: float, host: str = "127.0.0.1",
+            timeout: float = 30.0) -> dict[str, Any]:
+    """Run this load generator as a process of its own and return its report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "actors.bench.loadgen", "--host", host, "--port", str(port), "--path", path,
+         "--clients", str(clients), "--seconds", str(seconds), "--timeout", str(timeout)],
+        capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]),
+        timeout=seconds + timeout + 90)
+    if done.returncode != 0:
+        raise RuntimeError(f"load generator failed: {done.stderr.strip()[-500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m actors.bench.loadgen", description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1")
@@ -153,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--timeout", type=float, default=30.0, help="a request unanswered this long is lost")
     p.add_argument("--trace", metavar="FILE", help="also write every request's [sent, latency] (s) as JSON")
     a = p.parse_args(argv)
-    if a.clients < 1 or a.seconds <= 0:
-        p.error("--clients must be >= 1 and --seconds > 0")
+    if a.clients < 1 or a.seconds <= 0 or a.timeout <= 0:
+        p.error("--clients must be >= 1, --seconds and --timeout > 0")
     run = _Run(a.host, a.port, a.path, a.clients, a.seconds, a.timeout)
     if a.trace:
         run.trace = []

@@ -1,5 +1,6 @@
-"""HTTP throughput and latency: N clients, each on its own keep-alive connection in its own
-thread, sending one request after the other for a fixed time.
+"""HTTP throughput and latency: N keep-alive clients sending one request after the other for a
+fixed time, from :mod:`actors.bench.loadgen` (a process of its own, so that the clients'
+own GIL is not measured as the gateway's).
 
     requests_per_second(16, 5.0, "/de1/state")                 # a private gateway
     requests_per_second(16, 5.0, "/de1/state", url="http://127.0.0.1:1234/")   # a running one
@@ -10,8 +11,6 @@ answers like a ready DE1 (so the figure is the gateway's and pykka's cost, not B
 
 from __future__ import annotations
 
-import http.client
-import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,7 +18,8 @@ from urllib.parse import urlsplit
 import pykka
 
 from actors.base import ServiceActor, ServiceContext
-from actors.bench.figures import Figure, percentile
+from actors.bench.figures import Figure
+from actors.bench.loadgen import measure
 from actors.bus import EventBus, RoleTable
 from actors.http.gateway import HttpGateway
 from pyde1.api.settings import HttpSettings
@@ -35,58 +35,6 @@ class _StandInDE1(ServiceActor):
         return {"state": "Idle", "substate": "NoState", "last_updated": time.time()}
 
 
-def _client(host: str, port: int, path: str, start: threading.Barrier, stop_at: list[float],
-            latencies: list[float], errors: list[str]) -> None:
-    conn = http.client.HTTPConnection(host, port, timeout=30)
-    mine: list[float] = []
-    try:
-        start.wait()
-        while time.perf_counter() < stop_at[0]:
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                resp.read()
-                if resp.status != 200:
-                    errors.append(f"HTTP {resp.status}")
-                    continue
-            except (OSError, http.client.HTTPException) as exc:
-                errors.append(f"{type(exc).__name__}: {exc}")
-                conn.close()
-                conn = http.client.HTTPConnection(host, port, timeout=30)
-                continue
-            mine.append(time.perf_counter() - t0)
-    finally:
-        conn.close()
-        latencies.extend(mine)
-
-
-def _measure(host: str, port: int, path: str, clients: int, seconds: float) -> dict[str, Any]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    start = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-    threads = [threading.Thread(target=_client, args=(host, port, path, start, stop_at, latencies, errors),
-                                name=f"bench-client-{i}") for i in range(clients)]
-    for t in threads:
-        t.start()
-    stop_at[0] = time.perf_counter() + seconds
-    t0 = time.perf_counter()
-    start.wait()
-    for t in threads:
-        t.join(seconds + 60)
-    elapsed = time.perf_counter() - t0
-    ms = [x * 1000 for x in latencies]
-    return {
-        "path": path, "clients": clients, "seconds": round(elapsed, 3), "requests": len(ms),
-        "requests_per_second": round(len(ms) / elapsed, 1) if elapsed > 0 else 0.0,
-        "p50_ms": round(percentile(ms, 50), 3) if ms else None,
-        "p99_ms": round(percentile(ms, 99), 3) if ms else None,
-        "max_ms": round(max(ms), 3) if ms else None,
-        "errors": len(errors), "error_examples": sorted(set(errors))[:5],
-    }
-
-
 def requests_per_second(clients: int, seconds: float, path: str, url: str | None = None,
                         threads: int = 8) -> dict[str, Any]:
     """Run the load and report requests/s, p50/p99/max latency in ms and the error count.
@@ -96,8 +44,8 @@ def requests_per_second(clients: int, seconds: float, path: str, url: str | None
     if url is not None:
         parts = urlsplit(url)
         root = parts.path.rstrip("/")
-        return _measure(parts.hostname or "127.0.0.1", parts.port or 80, root + "/" + path.lstrip("/"),
-                        clients, seconds)
+        return measure(parts.port or 80, root + "/" + path.lstrip("/"), clients, seconds,
+                       host=parts.hostname or "127.0.0.1")
     roles = RoleTable()
     ctx = ServiceContext(config=None, bus=EventBus(roles), roles=roles)
     refs: list[pykka.ActorRef] = []
@@ -109,7 +57,7 @@ def requests_per_second(clients: int, seconds: float, path: str, url: str | None
             host="127.0.0.1", port=0, threads=threads, connection_limit=max(100, clients * 2)))
         refs.append(gateway)
         host, port = gateway.proxy().address().get(timeout=10)
-        return _measure(host, port, "/" + path.lstrip("/"), clients, seconds)
+        return measure(port, "/" + path.lstrip("/"), clients, seconds, host=host)
     finally:
         for ref in reversed(refs):
             ref.stop(block=True, timeout=10)
