@@ -120,3 +120,15 @@ def test_a_file_that_is_not_a_database_stops_start_up_unchanged(tmp_path):
     assert r.returncode == 1
     assert "cannot start" in r.stderr and str(db) in r.stderr
     assert db.read_bytes() == before
+
+
+def test_stop_request_wakes_on_the_c_level_handlers_byte():
+    """A signal taken by a thread other than the main one reaches the pipe only through the
+    wakeup fd (its byte is the signal number); wait() names that signal."""
+    from actors.run import _StopRequest
+
+    stop = _StopRequest()
+    os.write(stop._write, bytes([signal.SIGTERM]))
+    assert stop.wait() == signal.SIGTERM
+    os.write(stop._write, b"!")  # only the Python handler's mark, its list empty
+    assert stop.wait() is None
