@@ -14,6 +14,7 @@ import threading
 from waitress import wasyncore
 from waitress.server import create_server
 
+from actors.http.channel import WorkerAwareChannel
 from pyde1.api.settings import HttpSettings
 
 log = logging.getLogger("pyde1.http")
@@ -32,6 +33,8 @@ class HttpServer:
             connection_limit=settings.connection_limit,
             max_request_body_size=settings.max_body_bytes,
             ident="pyde1", clear_untrusted_proxy_headers=True, expose_tracebacks=False)
+        # Instance attribute, read by waitress's handle_accept for every new connection.
+        self._server.channel_class = WorkerAwareChannel
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
