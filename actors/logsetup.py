@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from actors.logwriter import BatchingLogWriter, RecordHandoff
+
 DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s"
 
 
@@ -66,7 +68,7 @@ def _level(value: Any, default: int) -> int:
     return level if isinstance(level, int) else default
 
 
-_listener: logging.handlers.QueueListener | None = None
+_listener: BatchingLogWriter | None = None
 
 
 def stop_logging() -> None:
@@ -124,16 +126,15 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
             result["file"] = str(path)
 
     # Threads that log (actors, HTTP workers) only put the record on a queue; one writer
-    # thread formats it and does the file and stderr I/O. A log line then never makes a
-    # worker wait on the disk or on another thread's write (one access-log line per request
-    # done in the workers cut the HTTP throughput with 64 clients by more than half).
+    # thread formats and writes it, in batches (actors/logwriter.py says why). A log line
+    # never makes a worker wait on the disk or on another thread's write.
     records: queue.SimpleQueue = queue.SimpleQueue()
-    handoff = logging.handlers.QueueHandler(records)
+    handoff = RecordHandoff(records)
     handoff.addFilter(thread_filter)  # runs in the logging thread: its name is the one wanted
     handoff.setLevel(min(h.level for h in outputs))  # don't queue what no output keeps
     root.addHandler(handoff)
     global _listener
-    _listener = logging.handlers.QueueListener(records, *outputs, respect_handler_level=True)
+    _listener = BatchingLogWriter(records, outputs)
     _listener.start()
     atexit.register(stop_logging)
     for problem in problems:

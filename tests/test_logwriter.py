@@ -1,0 +1,138 @@
+"""The log's batching writer: one write and one flush per batch and output, each output's
+own level, nothing queued lost at stop, tracebacks kept as text."""
+
+from __future__ import annotations
+
+import io
+import logging
+import queue
+
+import pytest
+
+from actors.logsetup import LogFileHandler
+from actors.logwriter import BatchingLogWriter, RecordHandoff
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+        self.flushes = 0
+
+    def write(self, s: str) -> int:
+        self.writes += 1
+        return super().write(s)
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def _logger(name: str, handoff: logging.Handler) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.handlers[:] = [handoff]
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    return log
+
+
+@pytest.fixture
+def rig():
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    info, warnings = _CountingStream(), _CountingStream()
+    to_info, to_warnings = logging.StreamHandler(info), logging.StreamHandler(warnings)
+    to_info.setLevel(logging.INFO)
+    to_warnings.setLevel(logging.WARNING)
+    for h in (to_info, to_warnings):
+        h.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # A long delay: everything logged below lands in one batch, written at stop.
+    writer = BatchingLogWriter(records, [to_info, to_warnings], delay=30.0)
+    writer.start()
+    log = _logger("test.logwriter", RecordHandoff(records))
+    yield log, writer, info, warnings
+    if writer.is_alive():
+        writer.stop()
+
+
+def test_a_burst_is_one_write_per_output_and_stop_writes_everything(rig):
+    log, writer, info, warnings = rig
+    for i in range(500):
+        log.info("line %d", i)
+    log.debug("kept by nobody")
+    log.warning("look %s", "here")
+    writer.stop()
+    assert not writer.is_alive()
+    lines = info.getvalue().splitlines()
+    assert lines[0] == "INFO test.logwriter: line 0" and lines[499] == "INFO test.logwriter: line 499"
+    assert lines[500:] == ["WARNING test.logwriter: look here"]
+    assert warnings.getvalue().splitlines() == ["WARNING test.logwriter: look here"]
+    assert (info.writes, info.flushes, warnings.writes, warnings.flushes) == (1, 1, 1, 1)
+
+
+def test_arguments_are_merged_when_logged_not_when_written(rig):
+    log, writer, info, _ = rig
+    state = {"phase": "before"}
+    log.info("state %s", state)
+    state["phase"] = "after"  # the writer only runs at stop, after this change
+    writer.stop()
+    assert info.getvalue() == "INFO test.logwriter: state {'phase': 'before'}\n"
+
+
+def test_a_traceback_is_written_as_text(rig):
+    log, writer, info, _ = rig
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        log.exception("it failed")
+    writer.stop()
+    text = info.getvalue()
+    assert text.startswith("ERROR test.logwriter: it failed\nTraceback")
+    assert "ValueError: boom" in text
+
+
+class _PickyFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        if "poison" in record.getMessage():
+            raise RuntimeError("this formatter cannot write that")
+        return super().format(record)
+
+
+def test_a_record_that_cannot_be_formatted_does_not_lose_the_others(rig, capsys):
+    log, writer, info, _ = rig
+    writer.outputs[0].setFormatter(_PickyFormatter("%(message)s"))
+    log.info("fine before")
+    log.info("poison")
+    log.info("fine after")
+    writer.stop()
+    assert info.getvalue().splitlines() == ["fine before", "fine after"]
+    assert "--- Logging error ---" in capsys.readouterr().err
+
+
+def test_lines_reach_the_file_without_a_stop_and_follow_logrotate(tmp_path):
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    path = tmp_path / "pyde1.log"
+    now = [0.0]
+    handler = LogFileHandler(path, clock=lambda: now[0])
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    writer = BatchingLogWriter(records, [handler], delay=0.01)
+    writer.start()
+    log = _logger("test.logwriter.file", RecordHandoff(records))
+    try:
+        log.info("one")
+        _wait_for(lambda: path.read_text() == "one\n")
+        path.rename(tmp_path / "pyde1.log.1")
+        now[0] += 2  # the once-a-second logrotate check is due
+        log.info("two")
+        _wait_for(lambda: path.exists() and path.read_text() == "two\n")
+        assert (tmp_path / "pyde1.log.1").read_text() == "one\n"
+    finally:
+        writer.stop()
+        handler.close()
+
+
+def _wait_for(check, timeout: float = 10.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the writer did not write in time"
+        time.sleep(0.005)
