@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from actors.logwriter import BatchingLogWriter, RecordHandoff
+from actors.logwriter import BatchingLogWriter, RecordHandoff, SecondCachingFormatter
 
 DEFAULT_FORMAT = "%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s"
 
@@ -101,10 +101,10 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
 
     stderr = logging.StreamHandler(sys.stderr)
     if console or level:
-        stderr.setFormatter(logging.Formatter(logfile_fmt, style=style))
+        stderr.setFormatter(SecondCachingFormatter(logfile_fmt, style=style))
         stderr.setLevel(logging.DEBUG if console and not level else _level(level, logging.INFO))
     else:
-        stderr.setFormatter(logging.Formatter(stderr_fmt, style=style))
+        stderr.setFormatter(SecondCachingFormatter(stderr_fmt, style=style))
         stderr.setLevel(_level(_get(handlers, "STDERR"), logging.WARNING))
     outputs.append(stderr)
 
@@ -120,7 +120,7 @@ def setup_logging(logging_config: Any, *, console: bool = False, level: str | No
         except OSError as exc:
             problems.append(f"cannot open log file {path} ({exc}); logging to stderr only")
         else:
-            fh.setFormatter(logging.Formatter(logfile_fmt, style=style))
+            fh.setFormatter(SecondCachingFormatter(logfile_fmt, style=style))
             fh.setLevel(_level(_get(handlers, "LOGFILE"), logging.INFO))
             outputs.append(fh)
             result["file"] = str(path)

@@ -20,9 +20,28 @@ import logging
 import logging.handlers
 import queue
 import threading
+import time
 from typing import Sequence
 
 _STOP = object()
+
+
+class SecondCachingFormatter(logging.Formatter):
+    """``%(asctime)s`` with the ``strftime`` done once per second instead of once per record
+    (most of the formatting cost of an access-log line; the milliseconds are still the
+    record's own). Only for the default date format; a configured ``datefmt`` is left alone."""
+
+    _cached: tuple[int, str] | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached = self._cached
+        if cached is None or cached[0] != second:
+            cached = (second, time.strftime(self.default_time_format, self.converter(record.created)))
+            self._cached = cached
+        return self.default_msec_format % (cached[1], record.msecs)
 
 
 class RecordHandoff(logging.handlers.QueueHandler):

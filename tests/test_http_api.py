@@ -216,6 +216,14 @@ def test_time_headers():
     assert re.fullmatch(r"\w{3}, \d\d \w{3} 2023 \d\d:\d\d:\d\d [+-]\d{4}", headers["Last-Modified"])
 
 
+@pytest.mark.parametrize("t", [1675628682.0, 1675628682.0626736, 1675628682.9999, 1675628683.0, 86399.5, 0.25])
+def test_last_modified_is_formatdate_of_the_same_second(t):
+    from email.utils import formatdate
+
+    # Cached per second; must agree with formatdate of the float itself, at second edges too.
+    assert respond.time_headers(t)["Last-Modified"] == formatdate(t, localtime=True)
+
+
 @pytest.mark.parametrize("name,content_type", [
     ("pyde1.log", "text/plain"), ("a.txt", "text/plain"), ("pyde1.log.46.gz", "application/gz"),
     ("x.json", "application/json"), ("x.zip", "application/zip"), ("x.bz2", "application/x-bzip2"),

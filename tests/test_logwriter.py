@@ -136,3 +136,24 @@ def _wait_for(check, timeout: float = 10.0) -> None:
     while not check():
         assert time.monotonic() < deadline, "the writer did not write in time"
         time.sleep(0.005)
+
+
+@pytest.mark.parametrize("created", [1675628682.0, 1675628682.0626736, 1675628682.999, 1675628683.001, 59.5])
+def test_cached_asctime_is_what_logging_writes(created):
+    from actors.logwriter import SecondCachingFormatter
+
+    fmt = "%(asctime)s %(levelname)s %(message)s"
+    ours, theirs = SecondCachingFormatter(fmt), logging.Formatter(fmt)
+    for t in (created - 1, created, created):  # a cached second, then the same second again
+        record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+        record.created, record.msecs = t, int((t - int(t)) * 1000)
+        assert ours.format(record) == theirs.format(record)
+
+
+def test_a_configured_date_format_is_used_as_given():
+    from actors.logwriter import SecondCachingFormatter
+
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+    record.created = 1675628682.5
+    assert SecondCachingFormatter("%(asctime)s", datefmt="%Y").format(record) == \
+        logging.Formatter("%(asctime)s", datefmt="%Y").format(record)

@@ -68,9 +68,12 @@ def _respond(handler: Handler, resource: Resource | None, parameter: str | None 
             phrase = HTTPStatus(result.status).phrase
         except ValueError:
             phrase = ""
-        access_log.info("%d %d \"%s\" %d %s %s", round((time.perf_counter() - started) * 1000),
-                        result.status, phrase, len(result.body), request.request_line,
-                        bottle.request.environ.get("REMOTE_ADDR", "-"))
+        # makeRecord + handle is what info() does, less its walk up the stack for the caller's
+        # file and line (one line per request, always from here; the line number is left 0).
+        access_log.handle(access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, "%d %d \"%s\" %d %s %s",
+            (round((time.perf_counter() - started) * 1000), result.status, phrase, len(result.body),
+             request.request_line, bottle.request.environ.get("REMOTE_ADDR", "-")), None, "_respond"))
     return response
 
 
