@@ -95,7 +95,7 @@ def simulator_registry(ctx, ble_role: str = "bluetooth"):
 def add_simulated_scale(registry, kind: str, address: str = SIM_SCALE_ADDRESS, seed: int = 1,
                         **model_kwargs: Any):
     """A simulated scale weighing what the registry's DE1 model pours (idempotent)."""
-    from pyde1.sim.scales import make_sim_scale
+    from pyde1.sim.scale_models import make_sim_scale
 
     existing = registry.get(address)
     if existing is not None:

@@ -11,7 +11,8 @@ from pyde1.protocol.enums import MachineState as S
 from pyde1.scales import ButtonReading, ScaleDecodeError, WeightReading, acaia, codec_for, identify
 from pyde1.scales import decent
 from pyde1.sim.de1 import DE1Model
-from pyde1.sim.scales import SIM_SCALES, ScaleBehaviour, make_sim_scale
+from pyde1.sim.scale_models import SIM_SCALES, make_sim_scale
+from pyde1.sim.scales import ScaleBehaviour
 
 KINDS = sorted(SIM_SCALES)
 

@@ -342,7 +342,7 @@ class SawRig:
 
 
 def _behaviour(setup: ScaleSetup):
-    from pyde1.sim.scales import make_sim_scale
+    from pyde1.sim.scale_models import make_sim_scale
 
     default = make_sim_scale(setup.kind).default_behaviour()
     changes: dict[str, Any] = {"noise_still": default.noise_still * setup.noise_factor,
