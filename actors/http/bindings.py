@@ -193,14 +193,14 @@ def _read_state(env: Env) -> Mapping[str, Any]:
                       "last_updated": current.arrival_time}
     else:
         state = env.caller.ask("de1", "state_info")
-    event = env.view.state_event()
+    mqtt = env.view.state_json()
     out: dict[str, Any] = {"state": {
         "state": _plain(field(state, "state")),
         "substate": _plain(field(state, "substate")),
         "last_updated": field(state, "last_updated", field(state, "arrival_time")),
     }}
-    if event is not None:
-        out["mqtt"] = event.to_json()
+    if mqtt is not None:
+        out["mqtt"] = mqtt
     return out
 
 

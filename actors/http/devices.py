@@ -32,6 +32,14 @@ class DeviceView:
         # The last StateUpdate is the DE1's state only while the DE1 stays ready: after a
         # link loss the actor reads the state again and publishes it anew.
         self._state_current = False
+        self._state_json: tuple[StateUpdate, str] | None = None
+        # Availability asked of a device actor because no event of it has come since this
+        # view was made: the gateway starts after the devices, so a device that was ready
+        # before then never publishes again until it changes, and every request asked its
+        # actor (behind a shot's samples in the DE1's mailbox). Any event of the role takes
+        # precedence; an actor that is gone takes its answer with it (``_generation``).
+        self._asked: dict[str, str] = {}
+        self._generation: dict[str, int] = {}
 
     def on_event(self, event: Any) -> None:
         with self._lock:
@@ -46,6 +54,8 @@ class DeviceView:
                 # What a dead actor said no longer holds. (Not on STARTED: a starting device
                 # actor publishes its availability in on_start, before STARTED is sent.)
                 self._availability.pop(event.role, None)
+                self._asked.pop(event.role, None)
+                self._generation[event.role] = self._generation.get(event.role, 0) + 1
                 if event.role == "de1":
                     self._state = None
                     self._state_current = False
@@ -57,6 +67,19 @@ class DeviceView:
     def state_event(self) -> StateUpdate | None:
         with self._lock:
             return self._state
+
+    def state_json(self) -> str | None:
+        """The last StateUpdate as MQTT sends it, serialised once per event, not per request."""
+        with self._lock:
+            event, cached = self._state, self._state_json
+        if event is None:
+            return None
+        if cached is not None and cached[0] is event:
+            return cached[1]
+        text = event.to_json()
+        with self._lock:
+            self._state_json = (event, text)
+        return text
 
     def current_state_event(self) -> StateUpdate | None:
         """The last StateUpdate if no loss of the DE1 has come since (else None: ask it)."""
@@ -70,12 +93,23 @@ class DeviceView:
                     for role, ev in self._availability.items()}
 
     def availability(self, caller: Caller, role: str) -> str:
-        """The role's DeviceAvailabilityState value: from the last event, else asked."""
-        event = self.availability_event(role)
-        if event is not None:
-            return event.state.value
+        """The role's DeviceAvailabilityState value: from the last event, else asked once."""
+        with self._lock:
+            event = self._availability.get(role)
+            if event is not None:
+                return event.state.value
+            asked = self._asked.get(role)
+            generation = self._generation.get(role, 0)
+        if asked is not None:
+            return asked
         value = caller.ask(role, "availability")
-        return getattr(value, "value", value)
+        value = getattr(value, "value", value)
+        with self._lock:
+            # An event that came meanwhile is newer (and wins anyway); an actor that went away
+            # meanwhile may have answered for the last time.
+            if self._generation.get(role, 0) == generation:
+                self._asked[role] = value
+        return value
 
     def require(self, caller: Caller, needs) -> None:
         """Raise 409 (device present, not ready) or 503 (no DE1 actor) unless every needed
