@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 import queue
+import threading
 
 import pytest
 
@@ -107,35 +108,41 @@ def test_a_record_that_cannot_be_formatted_does_not_lose_the_others(rig, capsys)
     assert "--- Logging error ---" in capsys.readouterr().err
 
 
+class _FlushSignallingFile(LogFileHandler):
+    """The writer flushes once per batch written: an event to wait on, with a deadline."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.flushed = threading.Event()
+
+    def flush(self) -> None:
+        super().flush()
+        self.flushed.set()
+
+
 def test_lines_reach_the_file_without_a_stop_and_follow_logrotate(tmp_path):
     records: queue.SimpleQueue = queue.SimpleQueue()
     path = tmp_path / "pyde1.log"
     now = [0.0]
-    handler = LogFileHandler(path, clock=lambda: now[0])
+    handler = _FlushSignallingFile(path, clock=lambda: now[0])
     handler.setFormatter(logging.Formatter("%(message)s"))
     writer = BatchingLogWriter(records, [handler], delay=0.01)
     writer.start()
     log = _logger("test.logwriter.file", RecordHandoff(records))
     try:
         log.info("one")
-        _wait_for(lambda: path.read_text() == "one\n")
+        assert handler.flushed.wait(10), "the writer did not write in time"
+        assert path.read_text() == "one\n"
+        handler.flushed.clear()
         path.rename(tmp_path / "pyde1.log.1")
         now[0] += 2  # the once-a-second logrotate check is due
         log.info("two")
-        _wait_for(lambda: path.exists() and path.read_text() == "two\n")
+        assert handler.flushed.wait(10), "the writer did not write in time"
+        assert path.read_text() == "two\n"
         assert (tmp_path / "pyde1.log.1").read_text() == "one\n"
     finally:
         writer.stop()
         handler.close()
-
-
-def _wait_for(check, timeout: float = 10.0) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the writer did not write in time"
-        time.sleep(0.005)
 
 
 @pytest.mark.parametrize("created", [1675628682.0, 1675628682.0626736, 1675628682.999, 1675628683.001, 59.5])

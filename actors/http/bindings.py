@@ -186,7 +186,7 @@ def _write_mode(env: Env, body: Mapping[str, Any]) -> list:
 def _read_state(env: Env) -> Mapping[str, Any]:
     # The DE1 actor publishes a StateUpdate for every state it reads, so the last one is its
     # state: answered from it, a dashboard's poll does not queue in the DE1 actor's mailbox
-    # behind a shot's samples (64 clients polling: 335 -> 840-2,100 requests/s, docs/performance.md).
+    # behind a shot's samples (64 clients polling: 335 -> 2,400-2,900 requests/s, docs/performance.md).
     current = env.view.current_state_event()
     if current is not None:
         state: Any = {"state": current.state, "substate": current.substate,

@@ -64,10 +64,6 @@ class DeviceView:
         with self._lock:
             return self._availability.get(role)
 
-    def state_event(self) -> StateUpdate | None:
-        with self._lock:
-            return self._state
-
     def state_json(self) -> str | None:
         """The last StateUpdate as MQTT sends it, serialised once per event, not per request."""
         with self._lock:
